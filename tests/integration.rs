@@ -1,0 +1,5 @@
+//! One integration-test binary: the real `twelve` binary, real processes, real ports.
+
+mod integration {
+    pub mod kv;
+}
