@@ -8,5 +8,6 @@ pub mod check;
 pub mod cli;
 pub mod lesson;
 pub mod sandbox;
+pub mod service;
 pub mod tui;
 pub mod workspace;

@@ -1,4 +1,300 @@
 //! Temporary folders, process supervision, ports, the built-in store and the router.
 //! Knows nothing of lessons.
+//!
+//! The sandbox is a hygiene boundary, not a security boundary: it keeps a check's processes,
+//! files and ports from leaking, but it does not contain deliberately malicious code.
 
+pub mod http;
 pub mod kv;
+pub mod output;
+pub mod process;
+pub mod router;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The Python interpreter every check uses, resolved once per run.
+#[derive(Debug, Clone)]
+pub struct Python {
+    /// The real interpreter (never a version-manager shim).
+    pub path: PathBuf,
+    pub version: (u32, u32, u32),
+}
+
+/// Why Python cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PythonError {
+    #[error("python3 was not found on PATH; install Python 3.8 or newer")]
+    Missing,
+    #[error("python3 is {0}.{1}; the lessons need Python 3.8 or newer")]
+    TooOld(u32, u32),
+    #[error("python3 could not be started: {0}")]
+    Broken(String),
+}
+
+static PYTHON: OnceLock<Result<Python, PythonError>> = OnceLock::new();
+
+impl Python {
+    /// Find `python3` on PATH (or `TWELVE_PYTHON`) and ask it for its real path and version.
+    pub fn get() -> Result<&'static Python, PythonError> {
+        PYTHON
+            .get_or_init(|| {
+                let exe = std::env::var("TWELVE_PYTHON").unwrap_or_else(|_| "python3".into());
+                let out = std::process::Command::new(&exe)
+                    .args([
+                        "-c",
+                        "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])",
+                    ])
+                    .output()
+                    .map_err(|e| match e.kind() {
+                        io::ErrorKind::NotFound => PythonError::Missing,
+                        _ => PythonError::Broken(e.to_string()),
+                    })?;
+                if !out.status.success() {
+                    return Err(PythonError::Broken(
+                        String::from_utf8_lossy(&out.stderr).trim().to_string(),
+                    ));
+                }
+                let text = String::from_utf8_lossy(&out.stdout);
+                let mut lines = text.lines();
+                let path = PathBuf::from(lines.next().unwrap_or_default());
+                let v: Vec<u32> = lines
+                    .next()
+                    .unwrap_or_default()
+                    .split('.')
+                    .filter_map(|p| p.parse().ok())
+                    .collect();
+                let version = (
+                    v.first().copied().unwrap_or(0),
+                    v.get(1).copied().unwrap_or(0),
+                    v.get(2).copied().unwrap_or(0),
+                );
+                if version < (3, 8, 0) {
+                    return Err(PythonError::TooOld(version.0, version.1));
+                }
+                Ok(Python { path, version })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// Ports handed out by this process, so two parallel checks never get the same one.
+static HANDED_OUT: LazyLock<Mutex<BTreeSet<u16>>> = LazyLock::new(Mutex::default);
+
+/// A free TCP port on 127.0.0.1, not handed out before by this process.
+pub fn free_port() -> io::Result<u16> {
+    for _ in 0..50 {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+        let mut seen = HANDED_OUT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.insert(port) {
+            return Ok(port);
+        }
+    }
+    Err(io::Error::other("no free port found"))
+}
+
+/// Whether something accepts TCP connections on 127.0.0.1:`port`.
+pub fn port_open(port: u16) -> bool {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok()
+}
+
+/// A fresh temporary folder for one check:
+///
+/// ```text
+/// <root>/app/   the copy of the learner's files (processes start here)
+/// <root>/bin/   python and python3, linked to the one real interpreter
+/// <root>/home/  HOME
+/// <root>/site/  packages an `install` step put there
+/// ```
+///
+/// Dropping it removes everything, read-only folders included.
+#[must_use = "dropping the sandbox removes its folder"]
+#[derive(Debug)]
+pub struct Sandbox {
+    dir: Option<tempfile::TempDir>,
+    pub root: PathBuf,
+    pub app: PathBuf,
+    pub bin: PathBuf,
+    pub home: PathBuf,
+    pub site: PathBuf,
+    /// `bin/` for isolated processes: the interpreter only, without site-packages.
+    pub isolated_bin: PathBuf,
+}
+
+/// Folders of live sandboxes, removed by [`cleanup_all`] on exit paths without destructors.
+static LIVE_DIRS: LazyLock<Mutex<BTreeSet<PathBuf>>> = LazyLock::new(Mutex::default);
+
+fn live_dirs() -> std::sync::MutexGuard<'static, BTreeSet<PathBuf>> {
+    LIVE_DIRS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Kill every process and remove every sandbox folder this program still holds.
+pub fn cleanup_all() {
+    process::kill_all();
+    for dir in std::mem::take(&mut *live_dirs()) {
+        make_writable(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The prefix of every sandbox folder's name (tests look for leftovers by it).
+pub const SANDBOX_PREFIX: &str = "twelve-check-";
+
+impl Sandbox {
+    /// Create the folder tree and link the interpreter.
+    pub fn new(python: &Python) -> io::Result<Sandbox> {
+        let dir = tempfile::Builder::new().prefix(SANDBOX_PREFIX).tempdir()?;
+        // Canonical, so paths in messages match what processes see (macOS /var -> /private/var).
+        let root = dir.path().canonicalize()?;
+        live_dirs().insert(root.clone());
+        let sb = Sandbox {
+            app: root.join("app"),
+            bin: root.join("bin"),
+            home: root.join("home"),
+            site: root.join("site"),
+            isolated_bin: root.join("isolated-bin"),
+            root,
+            dir: Some(dir),
+        };
+        for d in [&sb.app, &sb.bin, &sb.home, &sb.site, &sb.isolated_bin] {
+            std::fs::create_dir_all(d)?;
+        }
+        for name in ["python", "python3"] {
+            std::os::unix::fs::symlink(&python.path, sb.bin.join(name))?;
+            // Isolated: no site-packages (-S), no user site (-s); PYTHONPATH still applies.
+            let wrapper = format!("#!/bin/sh\nexec '{}' -s -S \"$@\"\n", python.path.display());
+            let p = sb.isolated_bin.join(name);
+            std::fs::write(&p, wrapper)?;
+            set_mode(&p, 0o755)?;
+        }
+        Ok(sb)
+    }
+
+    /// The environment every process starts from: a minimal PATH, HOME and LANG.
+    pub fn base_env(&self, isolated: bool) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        let path = if isolated {
+            self.isolated_bin.display().to_string()
+        } else {
+            format!("{}:/usr/local/bin:/usr/bin:/bin", self.bin.display())
+        };
+        env.insert("PATH".into(), path);
+        env.insert("HOME".into(), self.home.display().to_string());
+        env.insert("LANG".into(), "C.UTF-8".into());
+        if isolated {
+            env.insert("PYTHONPATH".into(), self.site.display().to_string());
+        }
+        env
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        make_writable(&self.root);
+        if let Some(dir) = self.dir.take() {
+            let _ = dir.close();
+        }
+        live_dirs().remove(&self.root);
+    }
+}
+
+fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
+}
+
+/// Give the owner write access to everything under `dir` (so it can be removed).
+fn make_writable(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return;
+    };
+    if meta.file_type().is_symlink() {
+        return;
+    }
+    let mode = meta.permissions().mode();
+    if mode & 0o200 == 0 {
+        let _ = set_mode(dir, mode | 0o200);
+    }
+    if meta.is_dir() {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                make_writable(&e.path());
+            }
+        }
+    }
+}
+
+/// Remove write access recursively (the `read_only` step).
+pub fn make_read_only(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        return Ok(());
+    }
+    if meta.is_dir() {
+        for e in std::fs::read_dir(path)? {
+            make_read_only(&e?.path())?;
+        }
+    }
+    let mode = meta.permissions().mode();
+    set_mode(path, mode & !0o222)
+}
+
+/// Copy `files` under `dir`, creating folders.
+pub fn write_files<'a>(
+    dir: &Path,
+    files: impl IntoIterator<Item = (&'a String, &'a Vec<u8>)>,
+) -> io::Result<()> {
+    for (rel, bytes) in files {
+        let p = dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&p, bytes)?;
+    }
+    Ok(())
+}
+
+/// Copy a folder tree (files and folders; symlinks are copied as the files they point to).
+pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let name = e.file_name();
+        if name == "__pycache__" {
+            continue;
+        }
+        let src = e.path();
+        let dst = to.join(&name);
+        if std::fs::metadata(&src)?.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// Poll `cond` every few milliseconds until it holds, `deadline` passes, or `stop()` says so.
+pub fn wait_until(deadline: Instant, stop: &dyn Fn() -> bool, mut cond: impl FnMut() -> bool) -> bool {
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline || stop() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

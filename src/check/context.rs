@@ -1,0 +1,1426 @@
+//! One check's execution: the sandbox, what it started, and each step kind.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+
+use super::files::{self, Snapshot};
+use super::report::{Failure, OutputTail};
+use super::CancelToken;
+use crate::lesson::step::{
+    ExitExpect, ExpectKv, ExpectOutput, Http, HttpExpect, Ready, Run, Start,
+    Stream,
+};
+use crate::lesson::{Check, Lesson, PLACEHOLDER, Pack, Step, StepSpec, parse_procfile};
+use crate::sandbox::http::{self, HttpError, Request, Response, shell_quote};
+use crate::sandbox::kv::KvServer;
+use crate::sandbox::output::{Line, StreamKind};
+use crate::sandbox::process::{self, Limits, Spec, Supervised};
+use crate::sandbox::router::Router;
+use crate::sandbox::{self, Python, Sandbox};
+
+const READY_WITHIN: Duration = Duration::from_secs(5);
+const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+const RUN_WITHIN: Duration = Duration::from_secs(10);
+const STOP_GRACE: Duration = Duration::from_secs(3);
+const EXIT_WITHIN: Duration = Duration::from_secs(5);
+const OUTPUT_WITHIN: Duration = Duration::from_secs(1);
+const TAIL: usize = 20;
+
+/// Why a step failed, before it is placed in the report.
+pub(super) struct StepFail {
+    message: String,
+    expected: String,
+    observed: String,
+}
+
+type StepResult = Result<(), StepFail>;
+
+fn fail(
+    message: impl Into<String>,
+    expected: impl Into<String>,
+    observed: impl Into<String>,
+) -> StepFail {
+    StepFail {
+        message: message.into(),
+        expected: expected.into(),
+        observed: observed.into(),
+    }
+}
+
+/// One running instance of a process type.
+struct Instance {
+    dyno: String,
+    port: u16,
+    env: BTreeMap<String, String>,
+    command: String,
+    proc: Supervised,
+    /// Shell variable holding its pid in the transcript.
+    var: String,
+}
+
+/// A named process with its instances.
+struct Group {
+    isolated: bool,
+    ready: Ready,
+    within: Duration,
+    instances: Vec<Instance>,
+}
+
+/// A one-off process that ran to completion (kept for the report's output tails).
+struct Finished {
+    label: String,
+    proc: Supervised,
+}
+
+type Pending = (Box<Http>, Request, JoinHandle<Result<Response, HttpError>>);
+
+pub(super) struct Ctx<'a> {
+    // Field order is drop order: processes first, then the services they used, then the
+    // folder.
+    groups: BTreeMap<String, Group>,
+    finished: Vec<Finished>,
+    background: BTreeMap<String, Pending>,
+    routers: BTreeMap<String, Router>,
+    stores: BTreeMap<String, KvServer>,
+    sb: Sandbox,
+    pack: &'a Pack,
+    check: &'a Check,
+
+    cancel: &'a CancelToken,
+    saved: BTreeMap<String, String>,
+    random: BTreeMap<String, String>,
+    snapshots: BTreeMap<String, Snapshot>,
+    deadline: Instant,
+    /// The port and name of the instance started last (for `{port}` in `fail` texts).
+    last_started: Option<(u16, String)>,
+    pub(super) transcript: Vec<String>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(super) fn new(
+        pack: &'a Pack,
+        lesson: &'a Lesson,
+        check: &'a Check,
+        learner_dir: &'a Path,
+        python: &Python,
+        cancel: &'a CancelToken,
+    ) -> anyhow::Result<Ctx<'a>> {
+        use anyhow::Context as _;
+        let sb = Sandbox::new(python).context("cannot create a temporary folder")?;
+        sandbox::copy_tree(learner_dir, &sb.app)
+            .with_context(|| format!("cannot copy `{}`", learner_dir.display()))?;
+        // The shared client, where the learner's folder lacks it.
+        for (rel, bytes) in &pack.shared {
+            let p = sb.app.join(rel);
+            if !p.exists() {
+                sandbox::write_files(&sb.app, [(rel, bytes)])?;
+            }
+        }
+        if !lesson.check_files.is_empty() {
+            sandbox::write_files(&sb.root.join("checks"), &lesson.check_files)?;
+        }
+        let transcript = vec![
+            format!("# {}", check.title),
+            format!("cd {}", shell_quote(&learner_dir.display().to_string())),
+        ];
+        Ok(Ctx {
+            groups: BTreeMap::new(),
+            finished: Vec::new(),
+            background: BTreeMap::new(),
+            routers: BTreeMap::new(),
+            stores: BTreeMap::new(),
+            sb,
+            pack,
+            check,
+
+            cancel,
+            saved: BTreeMap::new(),
+            random: BTreeMap::new(),
+            snapshots: BTreeMap::new(),
+            deadline: Instant::now() + check.timeout,
+            last_started: None,
+            transcript,
+        })
+    }
+
+    /// Run every step in order; the first failure ends the check.
+    pub(super) fn run(&mut self) -> Result<(), Failure> {
+        for (i, spec) in self.check.steps.iter().enumerate() {
+            let result = if self.cancel.is_cancelled() {
+                Err(fail("cancelled", "", ""))
+            } else if Instant::now() >= self.deadline {
+                Err(fail(
+                    format!(
+                        "the check took longer than its limit of {}",
+                        humantime::format_duration(self.check.timeout)
+                    ),
+                    "",
+                    "",
+                ))
+            } else {
+                self.step(spec)
+            };
+            if let Err(f) = result {
+                return Err(self.failure(i, spec, f));
+            }
+        }
+        Ok(())
+    }
+
+    fn failure(&mut self, index: usize, spec: &StepSpec, f: StepFail) -> Failure {
+        let (message, detail) = match &spec.fail {
+            Some(template) => {
+                let last = self.last_started.clone();
+                let local = last.as_ref().map(|(p, d)| (*p, d.as_str()));
+                (self.expand(template, local, false), Some(f.message))
+            }
+            None => (f.message, None),
+        };
+        Failure {
+            step: index + 1,
+            kind: spec.step.kind().to_string(),
+            line: spec.line,
+            message,
+            detail,
+            expected: f.expected,
+            observed: f.observed,
+            outputs: self.tails(),
+        }
+    }
+
+    /// The output of every process this check started.
+    fn tails(&mut self) -> Vec<OutputTail> {
+        let mut out = Vec::new();
+        let tail = |label: String, p: &mut Supervised| OutputTail {
+            process: label,
+            stdout: p.output.tail(StreamKind::Stdout, TAIL),
+            stderr: p.output.tail(StreamKind::Stderr, TAIL),
+            dropped_lines: p.output.dropped(),
+            exit: p.try_exit().map(|e| e.to_string()),
+        };
+        for g in self.groups.values_mut() {
+            for inst in &mut g.instances {
+                out.push(tail(inst.dyno.clone(), &mut inst.proc));
+            }
+        }
+        for f in &mut self.finished {
+            out.push(tail(f.label.clone(), &mut f.proc));
+        }
+        out
+    }
+
+    /// `min(now + d, the check's deadline)`.
+    fn until(&self, d: Duration) -> Instant {
+        (Instant::now() + d).min(self.deadline)
+    }
+
+    /// Expand placeholders. `local` is (port, dyno) inside a `start` step.
+    fn expand(&mut self, s: &str, local: Option<(u16, &str)>, regex_escape: bool) -> String {
+        let mut out = String::new();
+        let mut last = 0;
+        let caps: Vec<(usize, usize, String)> = PLACEHOLDER
+            .captures_iter(s)
+            .map(|c| {
+                let m = c.get(0).expect("whole match");
+                (m.start(), m.end(), c[1].to_string())
+            })
+            .collect();
+        for (start, end, name) in caps {
+            out.push_str(&s[last..start]);
+            let value = self
+                .value_of(&name, local)
+                .unwrap_or_else(|| s[start..end].to_string());
+            if regex_escape {
+                out.push_str(&regex::escape(&value));
+            } else {
+                out.push_str(&value);
+            }
+            last = end;
+        }
+        out.push_str(&s[last..]);
+        out
+    }
+
+    fn value_of(&mut self, name: &str, local: Option<(u16, &str)>) -> Option<String> {
+        let (root, rest) = name.split_once('.').unwrap_or((name, ""));
+        Some(match (root, rest) {
+            ("port", "") => local?.0.to_string(),
+            ("dyno", "") => local?.1.to_string(),
+            ("port", p) => self.instance(p)?.port.to_string(),
+            ("url", p) => format!("http://127.0.0.1:{}", self.instance(p)?.port),
+            ("kv", n) => self.stores.get(n)?.url(),
+            ("router", "") => self.routers.get("router")?.url(),
+            ("router", n) => self.routers.get(n)?.url(),
+            ("sandbox", "") => self.sb.root.display().to_string(),
+            ("app", "") => self.sb.app.display().to_string(),
+            ("checks", "") => self.sb.root.join("checks").display().to_string(),
+            ("saved", n) => self.saved.get(n)?.clone(),
+            ("random", n) => self
+                .random
+                .entry(n.to_string())
+                .or_insert_with(|| {
+                    let mut rng = fastrand::Rng::new();
+                    (0..10)
+                        .map(|_| rng.alphanumeric().to_ascii_lowercase())
+                        .collect()
+                })
+                .clone(),
+            _ => return None,
+        })
+    }
+
+    fn instance(&self, target: &str) -> Option<&Instance> {
+        let (name, idx) = split_target(target);
+        let g = self.groups.get(name)?;
+        g.instances.get(idx.unwrap_or(1).checked_sub(1)?)
+    }
+
+    /// Indices of the instances `target` names: one (`web.2`) or all (`web`).
+    fn targets(&self, target: &str) -> Result<(String, Vec<usize>), StepFail> {
+        let (name, idx) = split_target(target);
+        let Some(g) = self.groups.get(name) else {
+            return Err(fail(
+                format!("no process `{target}` was started"),
+                format!("a process named `{target}`"),
+                "none",
+            ));
+        };
+        let all: Vec<usize> = (0..g.instances.len()).collect();
+        match idx {
+            None => Ok((name.to_string(), all)),
+            Some(i) if i >= 1 && i <= g.instances.len() => Ok((name.to_string(), vec![i - 1])),
+            Some(_) => Err(fail(
+                format!("`{target}` does not exist"),
+                target.to_string(),
+                format!("{} instance(s)", g.instances.len()),
+            )),
+        }
+    }
+
+    /// A shell-ready rendering of a value for the transcript.
+    fn show(&self, value: &str) -> String {
+        let root = self.sb.root.display().to_string();
+        if value.contains(&root) {
+            format!("\"{}\"", value.replace(&root, "$SANDBOX").replace('"', "\\\""))
+        } else {
+            shell_quote(value)
+        }
+    }
+
+    fn note_sandbox(&mut self, text: &str) {
+        let root = self.sb.root.display().to_string();
+        let line = "SANDBOX=$(mktemp -d)".to_string();
+        if text.contains(&root) && !self.transcript.contains(&line) {
+            self.transcript.insert(2, line);
+        }
+    }
+
+    fn step(&mut self, spec: &StepSpec) -> StepResult {
+        match &spec.step {
+            Step::Kv { name } => self.kv(name),
+            Step::Start(s) => self.start(s),
+            Step::Router { name, over } => self.router(name, over),
+            Step::Http(h) => self.http(h),
+            Step::Await { request } => self.await_request(request),
+            Step::Run(r) => self.run_once(r),
+            Step::Signal {
+                target,
+                signal,
+                expect_exit,
+            } => self.signal(target, signal, expect_exit.as_ref()),
+            Step::Kill { target } => self.kill(target),
+            Step::Stop {
+                target,
+                grace,
+                expect_exit,
+            } => self.stop(target, grace.unwrap_or(STOP_GRACE), expect_exit.as_ref()),
+            Step::Restart { target, env } => self.restart(target, env),
+            Step::ExpectOutput(e) => self.expect_output(e),
+            Step::ExpectKv(e) => self.expect_kv(e),
+            Step::Files(f) => self.files(f),
+            Step::ReadOnly { path } => {
+                let p = self.sb.app.join(path);
+                self.transcript
+                    .push(format!("chmod -R a-w {}", shell_quote(path)));
+                sandbox::make_read_only(&p).map_err(|e| {
+                    fail(
+                        format!("cannot make `{path}` read-only: {e}"),
+                        format!("a folder `{path}` in the lesson folder"),
+                        e.to_string(),
+                    )
+                })
+            }
+            Step::Source(s) => {
+                files::source(&self.sb.app, &self.pack.shared, s)
+                    .map_err(|(m, e, o)| fail(m, e, o))
+            }
+            Step::Install { requirements } => {
+                self.transcript.push(format!(
+                    "python3 -m pip install --no-index --find-links _vendor --target \"$SANDBOX/site\" -r {requirements}"
+                ));
+                files::install(&self.sb.app, requirements, &self.pack.vendor, &self.sb.site)
+                    .map_err(|(m, e, o)| fail(m, e, o))
+            }
+        }
+    }
+
+    fn kv(&mut self, name: &str) -> StepResult {
+        let server = KvServer::start(0).map_err(|e| {
+            fail(
+                format!("could not start the built-in store: {e}"),
+                "a store",
+                e.to_string(),
+            )
+        })?;
+        self.transcript.push(format!(
+            "twelve kv --port {} &   # store `{name}`: {}",
+            server.port(),
+            server.url()
+        ));
+        self.stores.insert(name.to_string(), server);
+        Ok(())
+    }
+
+    /// The shell command of a Procfile type, read from the learner's Procfile.
+    fn procfile_command(&self, proc_type: &str) -> Result<String, StepFail> {
+        let path = self.sb.app.join("Procfile");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Err(fail(
+                format!("there is no Procfile, so the process type `{proc_type}` is unknown"),
+                format!("a Procfile with a line `{proc_type}: <command>`"),
+                "no Procfile in the lesson folder",
+            ));
+        };
+        let entries = parse_procfile(&text);
+        if let Some((_, cmd)) = entries.iter().find(|(t, _)| t == proc_type) {
+            return Ok(cmd.clone());
+        }
+        let types: Vec<&str> = entries.iter().map(|(t, _)| t.as_str()).collect();
+        Err(fail(
+            format!("the Procfile declares no `{proc_type}` process type"),
+            format!("a line `{proc_type}: <command>` in the Procfile"),
+            if types.is_empty() {
+                "a Procfile with no entries".to_string()
+            } else {
+                format!("process types: {}", types.join(", "))
+            },
+        ))
+    }
+
+    fn spawn(
+        &mut self,
+        dyno: &str,
+        command: &str,
+        env: &BTreeMap<String, String>,
+        isolated: bool,
+    ) -> Result<Supervised, StepFail> {
+        let mut full = self.sb.base_env(isolated);
+        full.extend(env.clone());
+        let spec = Spec {
+            name: dyno.to_string(),
+            command: command.to_string(),
+            cwd: self.sb.app.clone(),
+            env: full,
+            limits: Limits::default(),
+        };
+        Supervised::spawn(&spec, None).map_err(|e| {
+            fail(
+                format!("could not start `{command}`: {e}"),
+                "the process to start",
+                e.to_string(),
+            )
+        })
+    }
+
+    fn transcript_start(&mut self, env: &BTreeMap<String, String>, command: &str, var: &str) {
+        let mut line = String::new();
+        let mut texts = Vec::new();
+        for (k, v) in env {
+            line.push_str(&format!("{k}={} ", self.show(v)));
+            texts.push(v.clone());
+        }
+        for t in texts {
+            self.note_sandbox(&t);
+        }
+        line.push_str(&format!("sh -c {} &  {var}=$!", shell_quote(command)));
+        self.transcript.push(line);
+    }
+
+    fn start(&mut self, s: &Start) -> StepResult {
+        let name = s.process_name();
+        let command = match (&s.proc, &s.command) {
+            (Some(p), _) => self.procfile_command(p)?,
+            (None, Some(c)) => self.expand(c, None, false),
+            (None, None) => unreachable!("validated when the pack was loaded"),
+        };
+        let mut group = self.groups.remove(&name).unwrap_or(Group {
+            isolated: s.isolated,
+            ready: s.ready.clone(),
+            within: s.within.unwrap_or(READY_WITHIN),
+            instances: Vec::new(),
+        });
+        let first = group.instances.len();
+        let mut result = Ok(());
+        for i in first..first + s.instances {
+            let dyno = format!("{name}.{}", i + 1);
+            let port = match sandbox::free_port() {
+                Ok(p) => p,
+                Err(e) => {
+                    result = Err(fail(format!("no free port: {e}"), "a free port", e.to_string()));
+                    break;
+                }
+            };
+            let mut env = BTreeMap::new();
+            env.insert("PORT".to_string(), port.to_string());
+            env.insert("DYNO".to_string(), dyno.clone());
+            for (k, v) in &s.env {
+                let v = self.expand(v, Some((port, &dyno)), false);
+                env.insert(k.clone(), v);
+            }
+            self.last_started = Some((port, dyno.clone()));
+            match self.spawn(&dyno, &command, &env, s.isolated) {
+                Ok(proc) => {
+                    let inst = Instance {
+                        var: dyno.replace(['.', '-'], "_").to_uppercase(),
+                        dyno,
+                        port,
+                        env,
+                        command: command.clone(),
+                        proc,
+                    };
+                    self.transcript_start(&inst.env, &inst.command, &inst.var);
+                    group.instances.push(inst);
+                }
+                Err(f) => {
+                    result = Err(f);
+                    break;
+                }
+            }
+        }
+        let ready = group.ready.clone();
+        let within = group.within;
+        self.groups.insert(name.clone(), group);
+        result?;
+        for i in first..first + s.instances {
+            self.wait_ready(&name, i, &ready, within)?;
+        }
+        Ok(())
+    }
+
+    fn wait_ready(&mut self, name: &str, i: usize, ready: &Ready, within: Duration) -> StepResult {
+        let deadline = self.until(within);
+        let cancel = self.cancel;
+        let stop = || cancel.is_cancelled();
+        let inst = &mut self.groups.get_mut(name).expect("group exists").instances[i];
+        let started = Instant::now();
+        let what = match ready {
+            Ready::None => return Ok(()),
+            Ready::Port => format!("{} accepting connections on PORT={}", inst.dyno, inst.port),
+            Ready::Stdout { stdout } => format!("{} printing a line matching /{stdout}/", inst.dyno),
+        };
+        let ok = match ready {
+            Ready::None => true,
+            Ready::Port => {
+                let port = inst.port;
+                let proc = &mut inst.proc;
+                sandbox::wait_until(deadline, &stop, || {
+                    sandbox::port_open(port) || proc.try_exit().is_some()
+                }) && sandbox::port_open(port)
+            }
+            Ready::Stdout { stdout } => {
+                let re = Regex::new(stdout).map_err(|e| fail(e.to_string(), "", ""))?;
+                let out = std::sync::Arc::clone(&inst.proc.output);
+                let mut exited = false;
+                let found = loop {
+                    let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
+                    if out
+                        .wait_for(slice, &stop, &|l: &Line| {
+                            l.stream == StreamKind::Stdout && re.is_match(&l.text)
+                        })
+                        .is_some()
+                    {
+                        break true;
+                    }
+                    if exited || Instant::now() >= deadline || stop() {
+                        break false;
+                    }
+                    // One more look after the process ended, for lines still in the pipe.
+                    exited = inst.proc.try_exit().is_some();
+                };
+                found
+            }
+        };
+        if ok {
+            return Ok(());
+        }
+        if let Some(exit) = inst.proc.try_exit() {
+            return Err(fail(
+                format!(
+                    "{} stopped before it was ready ({exit}); its output is below",
+                    inst.dyno
+                ),
+                what,
+                format!("the process ended with {exit}"),
+            ));
+        }
+        let waited = humantime::format_duration(Duration::from_millis(
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(0),
+        ));
+        let mut observed = format!("nothing within {waited}");
+        if matches!(ready, Ready::Port) {
+            let others = listening_ports(inst.proc.pid());
+            if !others.is_empty() {
+                let list: Vec<String> = others.iter().map(ToString::to_string).collect();
+                observed = format!(
+                    "nothing on port {} within {waited}; the process listens on {} instead",
+                    inst.port,
+                    list.join(", ")
+                );
+            }
+        }
+        Err(fail(
+            format!(
+                "{} was not ready within {}: it did not {}",
+                inst.dyno,
+                humantime::format_duration(within),
+                match ready {
+                    Ready::Port => format!("accept connections on the port it was given (PORT={})", inst.port),
+                    _ => "print the expected line".to_string(),
+                }
+            ),
+            what,
+            observed,
+        ))
+    }
+
+    fn router(&mut self, name: &str, over: &str) -> StepResult {
+        let ports: Vec<u16> = self
+            .groups
+            .get(over)
+            .map(|g| g.instances.iter().map(|i| i.port).collect())
+            .unwrap_or_default();
+        let r = Router::start(ports.clone()).map_err(|e| {
+            fail(format!("could not start the router: {e}"), "a router", e.to_string())
+        })?;
+        let list: Vec<String> = ports.iter().map(ToString::to_string).collect();
+        self.transcript.push(format!(
+            "# router `{name}` on port {}: round-robin over {over} (ports {})",
+            r.port(),
+            list.join(", ")
+        ));
+        self.routers.insert(name.to_string(), r);
+        Ok(())
+    }
+
+    fn request_for(&mut self, h: &Http) -> Result<(Request, String), StepFail> {
+        let target = self.expand(&h.target, None, false);
+        let port = if let Some(r) = self.routers.get(&target) {
+            r.port()
+        } else if let Some(i) = self.instance(&target) {
+            i.port
+        } else {
+            return Err(fail(
+                format!("nothing named `{target}` to send a request to"),
+                "a started process or router",
+                "none",
+            ));
+        };
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for (k, v) in &h.headers {
+            let v = self.expand(v, None, false);
+            headers.push((k.clone(), v));
+        }
+        let body = if let Some(j) = &h.json {
+            headers.push(("Content-Type".into(), "application/json".into()));
+            let v = self.expand_json(j);
+            serde_json::to_vec(&v).unwrap_or_default()
+        } else if let Some(b) = &h.body {
+            self.expand(b, None, false).into_bytes()
+        } else {
+            Vec::new()
+        };
+        let path = self.expand(&h.path, None, false);
+        let req = Request {
+            method: h.method.to_uppercase(),
+            port,
+            path,
+            headers,
+            body,
+            timeout: h.timeout.unwrap_or(HTTP_TIMEOUT),
+        };
+        Ok((req, target))
+    }
+
+    fn expand_json(&mut self, v: &toml::Value) -> serde_json::Value {
+        match v {
+            toml::Value::String(s) => serde_json::Value::String(self.expand(s, None, false)),
+            toml::Value::Integer(i) => serde_json::Value::from(*i),
+            toml::Value::Float(f) => serde_json::Value::from(*f),
+            toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
+            toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
+            toml::Value::Array(a) => {
+                serde_json::Value::Array(a.iter().map(|v| self.expand_json(v)).collect())
+            }
+            toml::Value::Table(t) => serde_json::Value::Object(
+                t.iter()
+                    .map(|(k, v)| (k.clone(), self.expand_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn http(&mut self, h: &Http) -> StepResult {
+        let (req, target) = self.request_for(h)?;
+        let line = http::curl_line(&req);
+        if let Some(name) = &h.background {
+            self.transcript.push(format!("{line} &   # `{name}`, awaited later"));
+            let r = req.clone();
+            let handle = std::thread::spawn(move || http::send(&r));
+            self.background
+                .insert(name.clone(), (Box::new(h.clone()), req, handle));
+            return Ok(());
+        }
+        self.transcript.push(line);
+        let result = http::send(&req);
+        self.judge(h, &req, &target, result)
+    }
+
+    fn await_request(&mut self, name: &str) -> StepResult {
+        let Some((h, req, handle)) = self.background.remove(name) else {
+            return Err(fail(format!("no request `{name}` in flight"), "", ""));
+        };
+        self.transcript.push(format!("wait   # for `{name}`"));
+        // The request has its own timeout, so joining is bounded.
+        let result = handle
+            .join()
+            .unwrap_or_else(|_| Err(HttpError::Closed("the request thread failed".into())));
+        let target = h.target.clone();
+        self.judge(&h, &req, &target, result)
+    }
+
+    fn judge(
+        &mut self,
+        h: &Http,
+        req: &Request,
+        target: &str,
+        result: Result<Response, HttpError>,
+    ) -> StepResult {
+        let default = HttpExpect::default();
+        let expect = h.expect.as_ref().unwrap_or(&default);
+        let what = format!("{} {}", req.method, req.path);
+        let resp = match result {
+            Err(HttpError::Refused(_)) if expect.refused => return Ok(()),
+            Err(e) => {
+                let mut message = format!("{what} to {target} failed: {e}");
+                if let Some(exit) = self.exit_of(target) {
+                    message.push_str(&format!(" ({target} has stopped: {exit})"));
+                }
+                return Err(fail(
+                    message,
+                    if expect.refused {
+                        "the connection to be refused".to_string()
+                    } else {
+                        expect
+                            .status
+                            .as_ref()
+                            .map_or("a response".into(), |s| format!("HTTP {s}"))
+                    },
+                    e.to_string(),
+                ));
+            }
+            Ok(r) => r,
+        };
+        let observed = describe(&resp);
+        if expect.refused {
+            return Err(fail(
+                format!("{what} to {target} was answered, but the connection should be refused"),
+                "the connection refused",
+                observed,
+            ));
+        }
+        if let Some(s) = &expect.status {
+            if !s.accepts(resp.status) {
+                return Err(fail(
+                    format!("{what} answered {} instead of {s}", resp.status),
+                    format!("HTTP {s}"),
+                    observed,
+                ));
+            }
+        }
+        let body = resp.text();
+        for want in &expect.body_contains {
+            let want = self.expand(want, None, false);
+            if !body.contains(&want) {
+                return Err(fail(
+                    format!("the response to {what} does not contain `{want}`"),
+                    format!("a body containing `{want}`"),
+                    observed,
+                ));
+            }
+        }
+        for bad in &expect.body_not_contains {
+            let bad = self.expand(bad, None, false);
+            if body.contains(&bad) {
+                return Err(fail(
+                    format!("the response to {what} contains `{bad}`"),
+                    format!("a body without `{bad}`"),
+                    observed,
+                ));
+            }
+        }
+        for (name, want) in &expect.headers {
+            let want = self.expand(want, None, false);
+            match resp.header(name) {
+                Some(got) if got == want => {}
+                got => {
+                    return Err(fail(
+                        format!("the response to {what} has the wrong {name} header"),
+                        format!("{name}: {want}"),
+                        got.map_or(format!("no {name} header"), |g| format!("{name}: {g}")),
+                    ));
+                }
+            }
+        }
+        let json: Option<serde_json::Value> = serde_json::from_slice(&resp.body).ok();
+        if !expect.json.is_empty() {
+            let Some(doc) = &json else {
+                return Err(fail(
+                    format!("the response to {what} is not JSON"),
+                    "a JSON body",
+                    observed,
+                ));
+            };
+            for (path, want) in &expect.json {
+                let want = self.expand_json(want);
+                let got = json_path(doc, path);
+                let ok = match (&want, got) {
+                    (serde_json::Value::String(w), Some(_)) if w == "*" => true,
+                    (w, Some(g)) => json_equal(w, g),
+                    (_, None) => false,
+                };
+                if !ok {
+                    return Err(fail(
+                        format!(
+                            "the response to {what} has {} for `{path}`",
+                            got.map_or("nothing".into(), ToString::to_string)
+                        ),
+                        if want == serde_json::Value::String("*".into()) {
+                            format!("a field `{path}`")
+                        } else {
+                            format!("`{path}` = {want}")
+                        },
+                        observed,
+                    ));
+                }
+            }
+        }
+        for (name, from) in &h.save {
+            let value = if from == "body" {
+                Some(body.clone())
+            } else if from == "status" {
+                Some(resp.status.to_string())
+            } else if let Some(hdr) = from.strip_prefix("header.") {
+                resp.header(hdr).map(str::to_string)
+            } else if let Some(p) = from.strip_prefix("json.") {
+                json.as_ref().and_then(|d| json_path(d, p)).map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            } else {
+                None
+            };
+            let Some(value) = value else {
+                return Err(fail(
+                    format!("the response to {what} has no {from} to remember as `{name}`"),
+                    format!("a {from} in the response"),
+                    observed,
+                ));
+            };
+            self.saved.insert(name.clone(), value);
+        }
+        Ok(())
+    }
+
+    fn exit_of(&mut self, target: &str) -> Option<String> {
+        let (name, idx) = split_target(target);
+        let inst = self
+            .groups
+            .get_mut(name)?
+            .instances
+            .get_mut(idx.unwrap_or(1).checked_sub(1)?)?;
+        inst.proc.try_exit().map(|e| e.to_string())
+    }
+
+    fn run_once(&mut self, r: &Run) -> StepResult {
+        let command = match (&r.proc, &r.command) {
+            (Some(p), _) => self.procfile_command(p)?,
+            (None, Some(c)) => self.expand(c, None, false),
+            (None, None) => unreachable!("validated when the pack was loaded"),
+        };
+        let mut env = BTreeMap::new();
+        for (k, v) in &r.env {
+            let v = self.expand(v, None, false);
+            env.insert(k.clone(), v);
+        }
+        let mut line = String::new();
+        let mut texts = vec![command.clone()];
+        for (k, v) in &env {
+            line.push_str(&format!("{k}={} ", self.show(v)));
+            texts.push(v.clone());
+        }
+        for t in texts {
+            self.note_sandbox(&t);
+        }
+        line.push_str(&format!("sh -c {}; echo \"exit: $?\"", shell_quote(&command)));
+        self.transcript.push(line);
+        let label = format!("run: {command}");
+        let mut proc = self.spawn(&label, &command, &env, r.isolated)?;
+        let within = r.within.unwrap_or(RUN_WITHIN);
+        let deadline = self.until(within);
+        let cancel = self.cancel;
+        let exit = proc.wait_until(deadline, &|| cancel.is_cancelled());
+        // Let the readers drain what is still in the pipes.
+        sandbox::wait_until(Instant::now() + Duration::from_millis(500), &|| false, || {
+            proc.output.closed()
+        });
+        let exit = match exit {
+            Some(e) => e,
+            None => {
+                proc.stop(Duration::from_millis(200));
+                self.finished.push(Finished { label, proc });
+                return Err(fail(
+                    format!(
+                        "`{command}` did not finish within {}",
+                        humantime::format_duration(within)
+                    ),
+                    format!("the command to finish with {}", r.expect_exit),
+                    "still running; it was stopped",
+                ));
+            }
+        };
+        let lines = proc.output.lines();
+        self.finished.push(Finished { label, proc });
+        if !r.expect_exit.accepts(exit.code) {
+            return Err(fail(
+                format!("`{command}` ended with {exit}, expected {}", r.expect_exit),
+                r.expect_exit.to_string(),
+                exit.to_string(),
+            ));
+        }
+        let text = |which: Option<StreamKind>| -> String {
+            lines
+                .iter()
+                .filter(|l| which.is_none_or(|w| l.stream == w))
+                .map(|l| l.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let checks: [(&Vec<String>, Option<StreamKind>, &str); 3] = [
+            (&r.stdout_contains, Some(StreamKind::Stdout), "stdout"),
+            (&r.stderr_contains, Some(StreamKind::Stderr), "stderr"),
+            (&r.output_contains, None, "its output"),
+        ];
+        for (wants, stream, label) in checks {
+            let hay = text(stream);
+            for want in wants {
+                let want = self.expand(want, None, false);
+                if !hay.contains(&want) {
+                    return Err(fail(
+                        format!("`{command}` did not print `{want}` on {label}"),
+                        format!("`{want}` on {label}"),
+                        tail_text(&hay),
+                    ));
+                }
+            }
+        }
+        let hay = text(None);
+        for bad in &r.output_not_contains {
+            let bad = self.expand(bad, None, false);
+            if hay.contains(&bad) {
+                return Err(fail(
+                    format!("`{command}` printed `{bad}`"),
+                    format!("no `{bad}` in its output"),
+                    tail_text(&hay),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn signal(&mut self, target: &str, signal: &str, expect: Option<&ExitExpect>) -> StepResult {
+        let sig = process::parse_signal(signal)
+            .ok_or_else(|| fail(format!("unknown signal {signal}"), "", ""))?;
+        let (name, idx) = self.targets(target)?;
+        let group = self.groups.get_mut(&name).expect("target exists");
+        for &i in &idx {
+            let inst = &mut group.instances[i];
+            self.transcript.push(format!(
+                "kill -{} -- -${}   # the process group of {}",
+                signal.trim_start_matches("SIG"),
+                inst.var,
+                inst.dyno
+            ));
+            inst.proc.signal(sig);
+        }
+        if let Some(e) = expect {
+            self.expect_exits(&name, &idx, e, &format!("SIG{}", signal.trim_start_matches("SIG")))?;
+        }
+        Ok(())
+    }
+
+    fn expect_exits(
+        &mut self,
+        name: &str,
+        idx: &[usize],
+        e: &ExitExpect,
+        cause: &str,
+    ) -> StepResult {
+        let within = e.within.unwrap_or(EXIT_WITHIN);
+        let deadline = self.until(within);
+        let cancel = self.cancel;
+        let group = self.groups.get_mut(name).expect("target exists");
+        for &i in idx {
+            let inst = &mut group.instances[i];
+            let Some(exit) = inst.proc.wait_until(deadline, &|| cancel.is_cancelled()) else {
+                return Err(fail(
+                    format!(
+                        "{} was still running {} after {cause}",
+                        inst.dyno,
+                        humantime::format_duration(within)
+                    ),
+                    format!("{} within {}", e.code, humantime::format_duration(within)),
+                    "still running",
+                ));
+            };
+            if !e.code.accepts(exit.code) {
+                let mut message = format!("{} ended with {exit} after {cause}", inst.dyno);
+                if exit.signal.is_some() || exit.code == Some(143) || exit.code == Some(-15) {
+                    message.push_str(": it did not handle the signal itself");
+                }
+                return Err(fail(message, e.code.to_string(), exit.to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    fn kill(&mut self, target: &str) -> StepResult {
+        let (name, idx) = self.targets(target)?;
+        let group = self.groups.get_mut(&name).expect("target exists");
+        for &i in &idx {
+            let inst = &mut group.instances[i];
+            self.transcript
+                .push(format!("kill -KILL -- -${}   # {}", inst.var, inst.dyno));
+            inst.proc.kill();
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self, target: &str, grace: Duration, expect: Option<&ExitExpect>) -> StepResult {
+        let (name, idx) = self.targets(target)?;
+        let group = self.groups.get_mut(&name).expect("target exists");
+        let mut exits = Vec::new();
+        for &i in &idx {
+            let inst = &mut group.instances[i];
+            self.transcript.push(format!(
+                "kill -TERM -- -${v}; sleep {}; kill -KILL -- -${v}   # {}",
+                grace.as_secs().max(1),
+                inst.dyno,
+                v = inst.var
+            ));
+            exits.push((inst.dyno.clone(), inst.proc.stop(grace)));
+        }
+        if let Some(e) = expect {
+            for (dyno, exit) in exits {
+                if !e.code.accepts(exit.code) {
+                    return Err(fail(
+                        format!("{dyno} ended with {exit} when stopped"),
+                        e.code.to_string(),
+                        exit.to_string(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn restart(&mut self, target: &str, env: &BTreeMap<String, String>) -> StepResult {
+        let (name, idx) = self.targets(target)?;
+        for i in idx {
+            let (dyno, port, command, isolated, ready, within, mut new_env) = {
+                let g = self.groups.get_mut(&name).expect("target exists");
+                let inst = &mut g.instances[i];
+                inst.proc.stop(STOP_GRACE);
+                (
+                    inst.dyno.clone(),
+                    inst.port,
+                    inst.command.clone(),
+                    g.isolated,
+                    g.ready.clone(),
+                    g.within,
+                    inst.env.clone(),
+                )
+            };
+            for (k, v) in env {
+                let v = self.expand(v, Some((port, &dyno)), false);
+                new_env.insert(k.clone(), v);
+            }
+            let var = dyno.replace(['.', '-'], "_").to_uppercase();
+            self.transcript
+                .push(format!("kill -TERM -- -${var}; wait   # restart {dyno}"));
+            self.transcript_start(&new_env, &command, &var);
+            let proc = self.spawn(&dyno, &command, &new_env, isolated)?;
+            let g = self.groups.get_mut(&name).expect("target exists");
+            // The old guard is dropped here; it has already stopped.
+            g.instances[i].proc = proc;
+            g.instances[i].env = new_env;
+            self.wait_ready(&name, i, &ready, within)?;
+        }
+        Ok(())
+    }
+
+    fn expect_output(&mut self, e: &ExpectOutput) -> StepResult {
+        let Some(inst) = self.instance(&e.target) else {
+            return Err(fail(format!("no process `{}`", e.target), "", ""));
+        };
+        let dyno = inst.dyno.clone();
+        let out = std::sync::Arc::clone(&inst.proc.output);
+        let in_stream = |l: &Line| match e.stream {
+            Stream::Stdout => l.stream == StreamKind::Stdout,
+            Stream::Stderr => l.stream == StreamKind::Stderr,
+            Stream::Both => true,
+        };
+        let stream_name = match e.stream {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+            Stream::Both => "its output",
+        };
+        let within = e.within.unwrap_or(OUTPUT_WITHIN);
+        let want: Option<(String, Regex)> = if let Some(c) = &e.contains {
+            let c = self.expand(c, None, false);
+            Some((format!("`{c}`"), Regex::new(&regex::escape(&c)).expect("escaped")))
+        } else if let Some(m) = &e.matches {
+            let m = self.expand(m, None, true);
+            let re = Regex::new(&m).map_err(|err| fail(err.to_string(), "", ""))?;
+            Some((format!("a line matching /{m}/"), re))
+        } else {
+            None
+        };
+        if let Some((label, re)) = want {
+            let deadline = self.until(within);
+            let cancel = self.cancel;
+            let found = out.wait_for(deadline, &|| cancel.is_cancelled(), &|l: &Line| {
+                in_stream(l) && re.is_match(&l.text)
+            });
+            if found.is_none() {
+                let seen: Vec<String> = out
+                    .lines()
+                    .iter()
+                    .filter(|l| in_stream(l))
+                    .map(|l| l.text.clone())
+                    .collect();
+                let observed = if seen.is_empty() {
+                    format!("nothing at all on {stream_name}")
+                } else {
+                    tail_text(&seen.join("\n"))
+                };
+                return Err(fail(
+                    format!(
+                        "{dyno} did not print {label} on {stream_name} within {}",
+                        humantime::format_duration(within)
+                    ),
+                    format!("{label} on {stream_name}"),
+                    observed,
+                ));
+            }
+        }
+        if let Some(bad) = &e.not_contains {
+            let bad = self.expand(bad, None, false);
+            if let Some(l) = out.lines().iter().find(|l| in_stream(l) && l.text.contains(&bad)) {
+                return Err(fail(
+                    format!("{dyno} printed `{bad}` on {stream_name}"),
+                    format!("no `{bad}` on {stream_name}"),
+                    l.text.clone(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn expect_kv(&mut self, e: &ExpectKv) -> StepResult {
+        let present: Vec<String> = e
+            .keys_present
+            .iter()
+            .map(|k| self.expand(k, None, false))
+            .collect();
+        let absent: Vec<String> = e
+            .keys_absent
+            .iter()
+            .map(|k| self.expand(k, None, false))
+            .collect();
+        let list = e
+            .list_len
+            .as_ref()
+            .map(|l| (self.expand(&l.key, None, false), l.len));
+        let Some(store) = self.stores.get(&e.store) else {
+            return Err(fail(format!("no store `{}`", e.store), "", ""));
+        };
+        let judge = || -> StepResult {
+            let writes = store.writes();
+            if let Some(min) = e.min_writes {
+                if writes < min {
+                    return Err(fail(
+                        format!(
+                            "store `{}` saw {writes} write{} (at least {min} expected)",
+                            e.store,
+                            if writes == 1 { "" } else { "s" }
+                        ),
+                        format!("at least {min} writes"),
+                        format!("{writes} writes; keys: {}", key_list(&store.keys("*"))),
+                    ));
+                }
+            }
+            if let Some(max) = e.max_writes {
+                if writes > max {
+                    return Err(fail(
+                        format!("store `{}` saw {writes} writes (at most {max} expected)", e.store),
+                        format!("at most {max} writes"),
+                        format!("{writes} writes; keys: {}", key_list(&store.keys("*"))),
+                    ));
+                }
+            }
+            for p in &present {
+                if store.keys(p).is_empty() {
+                    return Err(fail(
+                        format!("store `{}` holds no key matching `{p}`", e.store),
+                        format!("a key matching `{p}`"),
+                        format!("keys: {}", key_list(&store.keys("*"))),
+                    ));
+                }
+            }
+            for p in &absent {
+                let found = store.keys(p);
+                if !found.is_empty() {
+                    return Err(fail(
+                        format!("store `{}` holds `{}`, which should not be there", e.store, found[0]),
+                        format!("no key matching `{p}`"),
+                        format!("keys: {}", key_list(&found)),
+                    ));
+                }
+            }
+            if let Some((key, len)) = &list {
+                let got = store.list_len(key);
+                if got != *len {
+                    return Err(fail(
+                        format!("list `{key}` in store `{}` has {got} item(s), expected {len}", e.store),
+                        format!("{len} item(s) in `{key}`"),
+                        format!("{got}: {:?}", store.list(key)),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        let deadline = self.until(e.within.unwrap_or(Duration::ZERO));
+        loop {
+            match judge() {
+                Ok(()) => return Ok(()),
+                Err(f) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() || self.cancel.is_cancelled() {
+                        return Err(f);
+                    }
+                    store.wait_for_change(left.min(Duration::from_millis(50)));
+                }
+            }
+        }
+    }
+
+    fn files(&mut self, f: &crate::lesson::step::Files) -> StepResult {
+        let dir = self.sb.app.join(&f.path);
+        let snap = files::snapshot(&dir).map_err(|e| {
+            fail(
+                format!("cannot read `{}`: {e}", f.path),
+                format!("a folder `{}`", f.path),
+                e.to_string(),
+            )
+        })?;
+        if let Some(name) = &f.snapshot {
+            self.transcript.push(format!(
+                "find {} -type f | sort | xargs sha256sum > /tmp/{name}.sums   # snapshot `{name}`",
+                shell_quote(&f.path)
+            ));
+            self.snapshots.insert(name.clone(), snap);
+            return Ok(());
+        }
+        let (name, mode) = if let Some(n) = &f.unchanged {
+            (n, files::Compare::Unchanged)
+        } else if let Some(n) = &f.no_new_files {
+            (n, files::Compare::NoNewFiles)
+        } else if let Some(n) = &f.no_growth {
+            (n, files::Compare::NoGrowth)
+        } else {
+            unreachable!("validated when the pack was loaded")
+        };
+        let before = self
+            .snapshots
+            .get(name)
+            .ok_or_else(|| fail(format!("no snapshot `{name}`"), "", ""))?;
+        self.transcript.push(format!(
+            "find {} -type f | sort | xargs sha256sum | diff /tmp/{name}.sums -   # compare with `{name}`",
+            shell_quote(&f.path)
+        ));
+        files::compare(before, &snap, mode, &f.path).map_err(|(m, e, o)| fail(m, e, o))
+    }
+}
+
+fn split_target(target: &str) -> (&str, Option<usize>) {
+    match target.rsplit_once('.') {
+        Some((n, i)) if !i.is_empty() && i.chars().all(|c| c.is_ascii_digit()) => {
+            (n, i.parse().ok())
+        }
+        _ => (target, None),
+    }
+}
+
+fn describe(resp: &Response) -> String {
+    let mut s = format!("HTTP {} {}", resp.status, resp.reason);
+    for (k, v) in &resp.headers {
+        if ["location", "content-type"].contains(&k.to_ascii_lowercase().as_str()) {
+            s.push_str(&format!("\n{k}: {v}"));
+        }
+    }
+    let body = resp.text();
+    if !body.trim().is_empty() {
+        let cut: String = body.chars().take(600).collect();
+        s.push_str("\n\n");
+        s.push_str(cut.trim_end());
+        if cut.len() < body.len() {
+            s.push_str(" …");
+        }
+    }
+    s
+}
+
+fn tail_text(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    let from = lines.len().saturating_sub(12);
+    let t = lines[from..].join("\n");
+    if t.trim().is_empty() {
+        "(no output)".into()
+    } else {
+        t
+    }
+}
+
+fn key_list(keys: &[String]) -> String {
+    if keys.is_empty() {
+        return "(none)".into();
+    }
+    let shown: Vec<&str> = keys.iter().take(10).map(String::as_str).collect();
+    let more = keys.len().saturating_sub(10);
+    if more > 0 {
+        format!("{} … and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+fn json_path<'v>(doc: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
+    path.split('.').try_fold(doc, |v, part| match v {
+        serde_json::Value::Object(m) => m.get(part),
+        serde_json::Value::Array(a) => a.get(part.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
+/// Numbers compare by value (3 == 3.0); everything else exactly.
+fn json_equal(want: &serde_json::Value, got: &serde_json::Value) -> bool {
+    match (want.as_f64(), got.as_f64()) {
+        (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+        _ => want == got,
+    }
+}
+
+/// TCP ports the processes of group `pgid` listen on (Linux; empty elsewhere).
+fn listening_ports(pgid: i32) -> Vec<u16> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::collections::BTreeSet;
+        let mut inodes = BTreeSet::new();
+        let Ok(procs) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        for p in procs.flatten() {
+            let Some(pid) = p.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // Fields after the ")" of the command: state ppid pgrp ...
+            let after = stat.rsplit_once(')').map_or("", |(_, a)| a);
+            let pgrp: Option<i32> = after.split_whitespace().nth(2).and_then(|s| s.parse().ok());
+            if pgrp != Some(pgid) {
+                continue;
+            }
+            if let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
+                for fd in fds.flatten() {
+                    if let Ok(link) = std::fs::read_link(fd.path()) {
+                        let l = link.to_string_lossy();
+                        if let Some(n) = l.strip_prefix("socket:[").and_then(|r| r.strip_suffix(']'))
+                        {
+                            inodes.insert(n.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        let mut ports = BTreeSet::new();
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            let Ok(text) = std::fs::read_to_string(table) else {
+                continue;
+            };
+            for line in text.lines().skip(1) {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                // local_address is f[1] ("0100007F:1F90"), st is f[3] ("0A" = LISTEN), inode f[9].
+                if f.len() > 9 && f[3] == "0A" && inodes.contains(f[9]) {
+                    if let Some(port) = f[1]
+                        .rsplit_once(':')
+                        .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+                    {
+                        ports.insert(port);
+                    }
+                }
+            }
+        }
+        ports.into_iter().collect()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pgid;
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_split() {
+        assert_eq!(split_target("web.2"), ("web", Some(2)));
+        assert_eq!(split_target("web"), ("web", None));
+        assert_eq!(split_target("a.b"), ("a.b", None));
+    }
+
+    #[test]
+    fn json_paths_and_numbers() {
+        let d: serde_json::Value = serde_json::json!({"a": {"b": [1, {"c": 3}]}});
+        assert_eq!(json_path(&d, "a.b.1.c"), Some(&serde_json::json!(3)));
+        assert!(json_equal(&serde_json::json!(3.0), &serde_json::json!(3)));
+        assert!(!json_equal(&serde_json::json!("3"), &serde_json::json!(3)));
+    }
+}

@@ -1,0 +1,130 @@
+//! The command line: argument parsing and the plain commands. `main.rs` only calls [`main`].
+
+mod commands;
+pub mod paint;
+pub mod report;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// An interactive tutorial for the Twelve-Factor App methodology.
+///
+/// Run `twelve` in a workspace for the tutorial, or `twelve init` to create one.
+#[derive(Debug, Parser)]
+#[command(name = "twelve", version, about, long_about = None)]
+pub struct Cli {
+    /// The workspace to use (default: found by walking up from the current folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+
+    /// Load the lessons from this folder (holding lessons/ and sandbox-apps/) instead of the
+    /// built-in ones.
+    #[arg(long, global = true, value_name = "DIR", env = "TWELVE_LESSONS")]
+    pub lessons: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Output formats of `check` and `lessons verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a workspace with one folder per lesson (default: ./twelve-factor).
+    Init {
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// List the lessons and where you stand.
+    List,
+    /// Run a lesson's checks against your files.
+    Check {
+        /// A lesson number, id or folder name.
+        lesson: Option<String>,
+        /// Check every lesson (in parallel).
+        #[arg(long, conflicts_with = "lesson")]
+        all: bool,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Show whole output tails.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Start a lesson's service in the foreground (Ctrl-C stops it).
+    Run {
+        lesson: String,
+        /// The port (default: 8000 when free, else any free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+    /// Reveal the next hint of a lesson.
+    Hint { lesson: String },
+    /// Show the reference solution as a diff against your files.
+    Solution {
+        lesson: String,
+        /// Do not ask, even if the lesson is not passed yet.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Put a lesson's starter files back.
+    Reset {
+        lesson: Option<String>,
+        #[arg(long, conflicts_with = "lesson")]
+        all: bool,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Check that this machine can run the tutorial.
+    Doctor,
+    /// Run the built-in key-value store (Redis protocol) in the foreground.
+    Kv {
+        #[arg(long, default_value_t = 6379)]
+        port: u16,
+    },
+    /// Commands for lesson authors.
+    Lessons {
+        #[command(subcommand)]
+        command: LessonsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LessonsCommand {
+    /// Prove a lesson pack: every starter fails what it should, every solution passes all.
+    Verify {
+        /// Only these lessons.
+        only: Vec<String>,
+    },
+}
+
+/// Parse arguments, run, and turn errors into exit code 2 with a message.
+pub fn main() -> ExitCode {
+    install_panic_cleanup();
+    let cli = Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("twelve: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// On a panic, kill every process and remove every sandbox before the default report.
+fn install_panic_cleanup() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        crate::sandbox::cleanup_all();
+        previous(info);
+    }));
+}

@@ -1,0 +1,503 @@
+//! The plain commands.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use super::paint::Paint;
+use super::{Cli, Command, Format, LessonsCommand, report};
+use crate::check::{self, CancelToken, LessonReport, Outcome};
+use crate::lesson::{Lesson, Pack};
+use crate::sandbox::{self, Python};
+use crate::workspace::{Status, Workspace};
+
+/// Exit codes: 0 passed, 1 a check failed, 2 usage, environment or pack error.
+pub const FAILED: u8 = 1;
+pub const TROUBLE: u8 = 2;
+
+pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
+    let Some(command) = cli.command.take() else {
+        return crate::tui::run(cli.workspace.as_deref(), cli.lessons.as_deref());
+    };
+    match command {
+        Command::Init { dir } => init(dir, cli.lessons.as_deref()),
+        Command::List => list(&Env::open(&cli)?),
+        Command::Check {
+            lesson,
+            all,
+            format,
+            verbose,
+        } => check(&Env::open(&cli)?, lesson.as_deref(), all, format, verbose),
+        Command::Run { lesson, port } => run_service(&Env::open(&cli)?, &lesson, port),
+        Command::Hint { lesson } => hint(&Env::open(&cli)?, &lesson),
+        Command::Solution { lesson, yes } => solution(&Env::open(&cli)?, &lesson, yes),
+        Command::Reset { lesson, all, yes } => reset(&Env::open(&cli)?, lesson.as_deref(), all, yes),
+        Command::Doctor => Ok(doctor(&cli)),
+        Command::Kv { port } => kv(port),
+        Command::Lessons {
+            command: LessonsCommand::Verify { only },
+        } => {
+            let pack = load_pack(cli.lessons.as_deref())?;
+            super::verify::verify(&pack, &only)
+        }
+    }
+}
+
+/// Load the pack, turning pack errors into their full `file:line` listing.
+pub fn load_pack(dir: Option<&Path>) -> anyhow::Result<Pack> {
+    Pack::load(dir).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A workspace with its pack.
+pub struct Env {
+    pub ws: Workspace,
+    pub pack: Pack,
+}
+
+impl Env {
+    fn open(cli: &Cli) -> anyhow::Result<Env> {
+        let ws = match &cli.workspace {
+            Some(d) => {
+                if !d.join(crate::workspace::STATE_DIR).is_dir() {
+                    bail!("`{}` is not a workspace (it has no .twelve folder); create one with `twelve init`", d.display());
+                }
+                Workspace::open(d.canonicalize()?)
+            }
+            None => {
+                let here = std::env::current_dir()?;
+                Workspace::find(&here).with_context(|| {
+                    "no workspace here or in any parent folder; create one with `twelve init` and `cd` into it"
+                        .to_string()
+                })?
+            }
+        };
+        let pack_dir = cli.lessons.clone().or_else(|| ws.lessons.clone());
+        let pack = load_pack(pack_dir.as_deref())?;
+        Ok(Env { ws, pack })
+    }
+
+    fn lesson(&self, key: &str) -> anyhow::Result<&Lesson> {
+        self.pack.find(key).with_context(|| {
+            let known: Vec<String> = self
+                .pack
+                .lessons
+                .iter()
+                .map(|l| format!("{} ({})", l.number, l.id))
+                .collect();
+            format!("no lesson `{key}`; the lessons are: {}", known.join(", "))
+        })
+    }
+
+    fn progress(&self) -> crate::workspace::Progress {
+        let (p, warning) = self.ws.load_progress();
+        if let Some(w) = warning {
+            eprintln!("twelve: {w}");
+        }
+        p
+    }
+}
+
+fn init(dir: Option<PathBuf>, lessons: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let pack = load_pack(lessons)?;
+    let dir = dir.unwrap_or_else(|| PathBuf::from("twelve-factor"));
+    let ws = Workspace::init(&dir, &pack, lessons)?;
+    let p = Paint::detect();
+    println!(
+        "{} a workspace with {} lessons in {}",
+        p.green("Created"),
+        pack.lessons.len(),
+        ws.root.display()
+    );
+    println!("\nNext:\n  cd {}\n  twelve", shell_path(&dir));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn shell_path(p: &Path) -> String {
+    crate::sandbox::http::shell_quote(&p.display().to_string())
+}
+
+fn list(env: &Env) -> anyhow::Result<ExitCode> {
+    let p = Paint::detect();
+    let progress = env.progress();
+    let next = progress.next_lesson(&env.pack).map(|l| l.number);
+    for l in &env.pack.lessons {
+        let lp = progress.lesson(l);
+        let mark = match lp.status {
+            Status::Passed => p.green("✓"),
+            Status::Attempted => p.yellow("•"),
+            Status::NotStarted => " ".into(),
+        };
+        let title = format!("{:>2}. {:<20} {}", l.number, l.factor_name, l.title);
+        let arrow = if next == Some(l.number) { p.cyan("  ← next") } else { String::new() };
+        let extra = if lp.attempts > 0 {
+            p.dim(&format!("  ({} attempt{}, {} hint{})", lp.attempts, plural(lp.attempts), lp.hints_revealed, plural(lp.hints_revealed)))
+        } else {
+            String::new()
+        };
+        println!("{mark} {title}{extra}{arrow}");
+    }
+    println!(
+        "\n{}/{} passed",
+        progress.passed_count(&env.pack),
+        env.pack.lessons.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Cancel `token` on Ctrl-C or SIGTERM; a second one kills everything and exits at once.
+pub fn cancel_on_signals(token: &CancelToken) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    let token = token.clone();
+    std::thread::spawn(move || {
+        let mut seen = 0;
+        for _ in signals.forever() {
+            seen += 1;
+            token.cancel();
+            if seen > 1 {
+                // A second interrupt: the user wants out now. Destructors will not run, so
+                // clean up explicitly first. This is the one place that exits directly.
+                sandbox::cleanup_all();
+                #[allow(clippy::exit)]
+                std::process::exit(130);
+            }
+        }
+    });
+    Ok(())
+}
+
+fn check(
+    env: &Env,
+    lesson: Option<&str>,
+    all: bool,
+    format: Format,
+    verbose: bool,
+) -> anyhow::Result<ExitCode> {
+    let lessons: Vec<&Lesson> = match (lesson, all) {
+        (_, true) => env.pack.lessons.iter().collect(),
+        (Some(key), false) => vec![env.lesson(key)?],
+        (None, false) => {
+            // Inside a lesson folder: that lesson.
+            let here = std::env::current_dir()?.canonicalize()?;
+            match env.pack.lessons.iter().find(|l| here.starts_with(env.ws.lesson_dir(l))) {
+                Some(l) => vec![l],
+                None => bail!("say which lesson to check (`twelve check 3`) or use --all"),
+            }
+        }
+    };
+    Python::get()?;
+    let dirs: Vec<PathBuf> = lessons.iter().map(|l| env.ws.lesson_dir(l)).collect();
+    for (l, d) in lessons.iter().zip(&dirs) {
+        if !d.is_dir() {
+            bail!("the folder of lesson {} is missing: `{}` (restore it with `twelve reset {}`)", l.number, d.display(), l.number);
+        }
+    }
+    let cancel = CancelToken::new();
+    cancel_on_signals(&cancel)?;
+    let p = Paint::detect();
+    let live = format == Format::Human && lessons.len() == 1 && std::io::stdout().is_terminal();
+    let on_event = |e: check::Event| {
+        if let check::Event::CheckStarted { index, .. } = e {
+            let title = &lessons[0].checks[index].title;
+            print!("  {} {title}…\r", p.dim("·"));
+            let _ = std::io::stdout().flush();
+        }
+    };
+    let jobs: Vec<(&Lesson, &Path)> = lessons.iter().copied().zip(dirs.iter().map(PathBuf::as_path)).collect();
+    let reports = if live {
+        println!("{}", p.dim(&format!("checking lesson {}…", lessons[0].number)));
+        vec![check::run_lesson(&env.pack, lessons[0], &dirs[0], &cancel, Some(&on_event))]
+    } else {
+        check::run_lessons(&env.pack, &jobs, &cancel, None)
+    };
+    if live {
+        print!("\x1b[2K");
+    }
+    if !cancel.is_cancelled() {
+        env.ws.update_progress(|progress| {
+            for (l, r) in lessons.iter().zip(&reports) {
+                if r.outcome != Outcome::Error {
+                    progress.record(l, r);
+                }
+            }
+        })?;
+    }
+    match format {
+        Format::Human => {
+            for r in &reports {
+                print!("{}", report::human(r, p, verbose));
+            }
+            if reports.len() > 1 {
+                let passed = reports.iter().filter(|r| r.passed()).count();
+                println!("\n{passed}/{} lessons passed", reports.len());
+            }
+            if let [r] = reports.as_slice() {
+                if r.passed() {
+                    let progress = env.progress();
+                    match progress.next_lesson(&env.pack) {
+                        Some(n) => println!("Next: lesson {} ({}) — `twelve solution {}` shows the reference fix.", n.number, n.title, r.number),
+                        None => println!("{}", p.green("All lessons passed. Well done!")),
+                    }
+                } else if r.outcome == Outcome::Failed {
+                    println!("{}", p.dim(&format!("Stuck? `twelve hint {}` reveals a hint.", r.number)));
+                }
+            }
+        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+        Format::Junit => print!("{}", report::junit(&reports)),
+    }
+    Ok(exit_for(&reports))
+}
+
+/// 0 when every lesson passed, 2 when one could not be checked, else 1.
+pub fn exit_for(reports: &[LessonReport]) -> ExitCode {
+    if reports.iter().any(|r| r.outcome == Outcome::Error || r.outcome == Outcome::Cancelled) {
+        ExitCode::from(TROUBLE)
+    } else if reports.iter().all(LessonReport::passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FAILED)
+    }
+}
+
+fn run_service(env: &Env, key: &str, port: u16) -> anyhow::Result<ExitCode> {
+    let lesson = env.lesson(key)?;
+    let dir = env.ws.lesson_dir(lesson);
+    let cancel = CancelToken::new();
+    cancel_on_signals(&cancel)?;
+    let hook: crate::sandbox::output::LineHook = std::sync::Arc::new(|stream, line: &str| {
+        use crate::sandbox::output::StreamKind;
+        match stream {
+            StreamKind::Stdout => println!("{line}"),
+            StreamKind::Stderr => eprintln!("{line}"),
+        }
+    });
+    let mut svc = crate::service::Service::start(lesson, &dir, port, Some(hook))?;
+    let p = Paint::detect();
+    eprintln!(
+        "{} lesson {} ({}) on {}",
+        p.green("Running"),
+        lesson.number,
+        lesson.dir_name,
+        p.bold(&svc.url)
+    );
+    for (name, url) in svc.stores() {
+        eprintln!("  store `{name}`: {url}");
+    }
+    let vars: Vec<String> = svc.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    eprintln!("  {}", p.dim(&format!("{} {}", vars.join(" "), svc.command)));
+    eprintln!("  {}", p.dim("Ctrl-C stops it."));
+    loop {
+        if let Some(exit) = svc.proc.try_exit() {
+            // Let the last lines arrive.
+            sandbox::wait_until(std::time::Instant::now() + Duration::from_millis(300), &|| false, || svc.proc.output.closed());
+            eprintln!("{} the service ended ({exit})", p.yellow("Stopped:"));
+            return Ok(ExitCode::from(FAILED));
+        }
+        if cancel.is_cancelled() {
+            let exit = svc.stop();
+            eprintln!("{} ({exit})", p.dim("stopped"));
+            return Ok(ExitCode::SUCCESS);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn hint(env: &Env, key: &str) -> anyhow::Result<ExitCode> {
+    let lesson = env.lesson(key)?;
+    let p = Paint::detect();
+    let progress = env.ws.update_progress(|progress| {
+        let lp = progress.lesson_mut(lesson);
+        lp.hints_revealed = (lp.hints_revealed + 1).min(lesson.hints.len() as u32);
+    })?;
+    let shown = progress.lesson(lesson).hints_revealed as usize;
+    for (i, h) in lesson.hints.iter().take(shown).enumerate() {
+        let label = format!("Hint {}/{}:", i + 1, lesson.hints.len());
+        println!("{} {h}", if i + 1 == shown { p.bold(&label) } else { p.dim(&label) });
+    }
+    if shown == lesson.hints.len() {
+        println!("{}", p.dim(&format!("That was the last hint. `twelve solution {}` shows the reference fix.", lesson.number)));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ask a yes/no question on the terminal; without one, the answer is no.
+fn confirm(question: &str) -> bool {
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+/// A coloured unified diff of the learner's files against the solution.
+pub fn solution_diff(pack: &Pack, lesson: &Lesson, dir: &Path, p: Paint) -> String {
+    let mut names: Vec<&String> = lesson.solution.keys().collect();
+    let mut mine = crate::lesson::Files::new();
+    let _ = read_dir_files(dir, dir, &mut mine);
+    for k in mine.keys() {
+        if !lesson.solution.contains_key(k) && !pack.shared.contains_key(k) && lesson.starter.contains_key(k) {
+            names.push(k);
+        }
+    }
+    names.sort();
+    names.dedup();
+    let mut out = String::new();
+    for name in names {
+        let theirs = lesson.solution.get(name).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+        let ours = mine.get(name).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+        if theirs == ours {
+            continue;
+        }
+        let diff = similar::TextDiff::from_lines(&ours, &theirs);
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("yours/{name}"), &format!("solution/{name}"))
+            .to_string();
+        for line in text.lines() {
+            let painted = if line.starts_with("+++") || line.starts_with("---") {
+                p.bold(line)
+            } else if line.starts_with('+') {
+                p.green(line)
+            } else if line.starts_with('-') {
+                p.red(line)
+            } else if line.starts_with("@@") {
+                p.cyan(line)
+            } else {
+                line.to_string()
+            };
+            out.push_str(&painted);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn read_dir_files(root: &Path, dir: &Path, out: &mut crate::lesson::Files) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let path = e.path();
+        let name = e.file_name();
+        if name == "__pycache__" || name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            read_dir_files(root, &path, out)?;
+        } else if let Ok(b) = std::fs::read(&path) {
+            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            out.insert(rel, b);
+        }
+    }
+    Ok(())
+}
+
+fn solution(env: &Env, key: &str, yes: bool) -> anyhow::Result<ExitCode> {
+    let lesson = env.lesson(key)?;
+    let passed = env.progress().lesson(lesson).status == Status::Passed;
+    if !passed && !yes && !confirm(&format!("You have not passed lesson {} yet. Show the solution anyway?", lesson.number)) {
+        eprintln!("Not shown. (`twelve solution {} --yes` shows it without asking.)", lesson.number);
+        return Ok(ExitCode::from(FAILED));
+    }
+    let diff = solution_diff(&env.pack, lesson, &env.ws.lesson_dir(lesson), Paint::detect());
+    if diff.is_empty() {
+        println!("Your files are the same as the reference solution.");
+    } else {
+        print!("{diff}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reset(env: &Env, key: Option<&str>, all: bool, yes: bool) -> anyhow::Result<ExitCode> {
+    let lessons: Vec<&Lesson> = match (key, all) {
+        (_, true) => env.pack.lessons.iter().collect(),
+        (Some(k), false) => vec![env.lesson(k)?],
+        (None, false) => bail!("say which lesson to reset (`twelve reset 3`) or use --all"),
+    };
+    let what = if all { "every lesson folder".to_string() } else { format!("`{}`", lessons[0].dir_name) };
+    if !yes && !confirm(&format!("Reset {what} to the starter files? Your changes there are lost.")) {
+        eprintln!("Nothing was reset. (`--yes` resets without asking.)");
+        return Ok(ExitCode::from(FAILED));
+    }
+    for l in lessons {
+        env.ws.reset_lesson(&env.pack, l)?;
+        println!("Reset {}", env.ws.lesson_dir(l).display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn doctor(cli: &Cli) -> ExitCode {
+    let p = Paint::detect();
+    let mut ok = true;
+    let mut line = |good: bool, what: String, fix: &str| {
+        if good {
+            println!("{} {what}", p.green("✓"));
+        } else {
+            ok = false;
+            println!("{} {what}\n    {} {fix}", p.red("✗"), p.bold("fix:"));
+        }
+    };
+    match Python::get() {
+        Ok(py) => line(true, format!("python3 {}.{}.{} at {}", py.version.0, py.version.1, py.version.2, py.path.display()), ""),
+        Err(e) => line(false, e.to_string(), "install Python 3.8 or newer (e.g. `apt-get install python3`, `brew install python`), or point TWELVE_PYTHON at one"),
+    }
+    let git = std::process::Command::new("git").arg("--version").output();
+    match git {
+        Ok(o) if o.status.success() => line(true, String::from_utf8_lossy(&o.stdout).trim().to_string(), ""),
+        _ => line(false, "git was not found".into(), "install git; lesson 1 is about version control"),
+    }
+    match sandbox::free_port() {
+        Ok(port) => line(true, format!("a free local port ({port})"), ""),
+        Err(e) => line(false, format!("no free local port: {e}"), "check that 127.0.0.1 is usable"),
+    }
+    match Pack::load(cli.lessons.as_deref()) {
+        Ok(pack) => line(true, format!("{} lessons from {}", pack.lessons.len(), pack.source), ""),
+        Err(e) => line(false, format!("the lesson pack is broken:\n{e}"), "fix the files named above"),
+    }
+    let ws = cli.workspace.clone().map(Workspace::open).or_else(|| std::env::current_dir().ok().and_then(|d| Workspace::find(&d)));
+    match ws {
+        Some(w) => println!("{} workspace at {}", p.green("✓"), w.root.display()),
+        None => println!("{} no workspace here (create one with `twelve init`)", p.dim("·")),
+    }
+    if std::io::stdout().is_terminal() {
+        match crossterm::terminal::size() {
+            Ok((w, h)) => line(w >= 80 && h >= 24, format!("terminal {w}×{h}"), "make the terminal at least 80×24 for the tutorial"),
+            Err(e) => line(false, format!("terminal size unknown: {e}"), "run in a real terminal"),
+        }
+        let truecolor = std::env::var("COLORTERM").is_ok_and(|v| v.contains("truecolor") || v.contains("24bit"));
+        let colours = if std::env::var_os("NO_COLOR").is_some() {
+            "colours off (NO_COLOR)".to_string()
+        } else if truecolor {
+            "truecolor".to_string()
+        } else {
+            format!("256 colours or fewer (TERM={})", std::env::var("TERM").unwrap_or_default())
+        };
+        println!("{} {colours}", p.green("✓"));
+    } else {
+        println!("{} not a terminal: the tutorial needs one; the plain commands work anywhere", p.dim("·"));
+    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::from(TROUBLE) }
+}
+
+fn kv(port: u16) -> anyhow::Result<ExitCode> {
+    let server = crate::sandbox::kv::KvServer::start(port).with_context(|| format!("cannot listen on port {port}"))?;
+    let cancel = CancelToken::new();
+    cancel_on_signals(&cancel)?;
+    eprintln!("built-in key-value store on {} (Redis protocol); Ctrl-C stops it", server.url());
+    while !cancel.is_cancelled() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(server);
+    Ok(ExitCode::SUCCESS)
+}

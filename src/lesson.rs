@@ -1,0 +1,1026 @@
+//! The lesson catalog: load and validate a lesson pack, embedded or from a folder.
+//!
+//! Pure data: nothing here runs anything. Every problem found is reported as
+//! `file:line: what is wrong`, and all problems of a pack are reported at once.
+
+pub mod step;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use include_dir::{Dir, include_dir};
+use regex::Regex;
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use step::{Step, StepSpec};
+
+static EMBEDDED_LESSONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/lessons");
+static EMBEDDED_APPS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/sandbox-apps");
+
+/// Files by path relative to their folder (always with `/`).
+pub type Files = BTreeMap<String, Vec<u8>>;
+
+/// Where a pack came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackSource {
+    Embedded,
+    Dir(PathBuf),
+}
+
+impl fmt::Display for PackSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PackSource::Embedded => write!(f, "the built-in lessons"),
+            PackSource::Dir(d) => write!(f, "{}", d.display()),
+        }
+    }
+}
+
+/// A whole lesson pack.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub source: PackSource,
+    pub lessons: Vec<Lesson>,
+    /// Copied into every lesson folder (kv.py).
+    pub shared: Files,
+    /// Offline Python packages, `NAME-VERSION/...`.
+    pub vendor: Files,
+}
+
+/// One lesson: text, hints, the apps and the checks.
+#[derive(Debug, Clone)]
+pub struct Lesson {
+    /// The lesson number, from the folder's `NN-`.
+    pub number: u8,
+    /// The slug, e.g. `config`.
+    pub id: String,
+    /// The folder name, e.g. `03-config` (also the workspace folder).
+    pub dir_name: String,
+    pub factor: u8,
+    pub factor_name: String,
+    pub title: String,
+    pub summary: String,
+    pub hints: Vec<String>,
+    /// The lesson text (markdown).
+    pub text: String,
+    pub run: RunSpec,
+    pub checks: Vec<Check>,
+    pub starter_fails: Vec<StarterFail>,
+    pub starter: Files,
+    pub solution: Files,
+    /// Helper scripts of the checks (`lessons/NN-slug/checks/`), copied to `{checks}`.
+    pub check_files: Files,
+    /// How to name `lesson.toml` in messages.
+    pub toml_path: String,
+}
+
+/// How `twelve run N` starts the learner's service.
+#[derive(Debug, Clone, Default)]
+pub struct RunSpec {
+    pub proc: Option<String>,
+    pub command: Option<String>,
+    pub stores: Vec<String>,
+    pub env: BTreeMap<String, String>,
+}
+
+/// A check the starter must fail, and a fragment its failure must contain.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StarterFail {
+    pub check: String,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// One check: a scenario of steps.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub id: String,
+    pub title: String,
+    pub why: String,
+    pub timeout: Duration,
+    pub steps: Vec<StepSpec>,
+    pub line: usize,
+}
+
+/// A problem at a place in a pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{}: {}", self.file, l, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// Everything wrong with a pack.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct PackError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for PackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(
+            f,
+            "the lesson pack has {n} problem{}:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            writeln!(f, "  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Pack {
+    /// The pack built into the binary.
+    pub fn embedded() -> Result<Pack, PackError> {
+        let mut lessons = Files::new();
+        collect_embedded(&EMBEDDED_LESSONS, &mut lessons);
+        let mut apps = Files::new();
+        collect_embedded(&EMBEDDED_APPS, &mut apps);
+        Pack::from_files(PackSource::Embedded, &lessons, &apps)
+    }
+
+    /// A pack from a folder holding `lessons/` and `sandbox-apps/`.
+    pub fn from_dir(dir: &Path) -> Result<Pack, PackError> {
+        let problem = |message: String| PackError {
+            problems: vec![Problem {
+                file: dir.display().to_string(),
+                line: None,
+                message,
+            }],
+        };
+        if !dir.is_dir() {
+            return Err(problem("no such folder".into()));
+        }
+        let lessons_dir = dir.join("lessons");
+        if !lessons_dir.is_dir() {
+            return Err(problem(
+                "not a lesson pack: it has no `lessons/` folder".into(),
+            ));
+        }
+        let mut lessons = Files::new();
+        read_tree(&lessons_dir, &lessons_dir, &mut lessons).map_err(|e| problem(e.to_string()))?;
+        let mut apps = Files::new();
+        let apps_dir = dir.join("sandbox-apps");
+        if apps_dir.is_dir() {
+            read_tree(&apps_dir, &apps_dir, &mut apps).map_err(|e| problem(e.to_string()))?;
+        }
+        Pack::from_files(PackSource::Dir(dir.to_path_buf()), &lessons, &apps)
+    }
+
+    /// Load the pack from `dir` when given, else the embedded one.
+    pub fn load(dir: Option<&Path>) -> Result<Pack, PackError> {
+        match dir {
+            Some(d) => Pack::from_dir(d),
+            None => Pack::embedded(),
+        }
+    }
+
+    /// Find a lesson by number (`3`, `03`), slug (`config`) or folder name (`03-config`).
+    pub fn find(&self, key: &str) -> Option<&Lesson> {
+        let key = key.trim();
+        if let Ok(n) = key.parse::<u8>() {
+            return self.lessons.iter().find(|l| l.number == n);
+        }
+        self.lessons
+            .iter()
+            .find(|l| l.id == key || l.dir_name == key)
+    }
+
+    fn from_files(source: PackSource, lessons: &Files, apps: &Files) -> Result<Pack, PackError> {
+        let prefix = match &source {
+            PackSource::Embedded => String::new(),
+            PackSource::Dir(d) => format!("{}/", d.display()),
+        };
+        let mut problems = Vec::new();
+        let shared = subtree(apps, "_shared");
+        let vendor = subtree(apps, "_vendor");
+
+        let dirs: BTreeSet<&str> = lessons
+            .keys()
+            .filter_map(|p| p.split_once('/').map(|(d, _)| d))
+            .collect();
+        let mut out = Vec::new();
+        for dir in dirs {
+            let ctx = LessonFiles {
+                dir,
+                prefix: &prefix,
+                lessons,
+                apps,
+            };
+            if let Some(lesson) = ctx.load(&mut problems) {
+                out.push(lesson);
+            }
+        }
+        if out.is_empty() && problems.is_empty() {
+            problems.push(Problem {
+                file: format!("{prefix}lessons"),
+                line: None,
+                message: "the pack holds no lessons".into(),
+            });
+        }
+        let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
+        let mut seen_numbers: BTreeMap<u8, String> = BTreeMap::new();
+        for l in &out {
+            if let Some(other) = seen_ids.insert(l.id.clone(), l.dir_name.clone()) {
+                problems.push(Problem {
+                    file: l.toml_path.clone(),
+                    line: Some(1),
+                    message: format!("duplicate lesson id `{}` (also in {other})", l.id),
+                });
+            }
+            if let Some(other) = seen_numbers.insert(l.number, l.dir_name.clone()) {
+                problems.push(Problem {
+                    file: l.toml_path.clone(),
+                    line: None,
+                    message: format!("duplicate lesson number {} (also {other})", l.number),
+                });
+            }
+        }
+        for name in apps.keys().filter_map(|p| p.split_once('/').map(|(d, _)| d)) {
+            if !name.starts_with('_') && !out.iter().any(|l| l.dir_name == name) {
+                problems.push(Problem {
+                    file: format!("{prefix}sandbox-apps/{name}"),
+                    line: None,
+                    message: format!("app folder without a lesson (no lessons/{name}/)"),
+                });
+            }
+        }
+        problems.dedup();
+        if !problems.is_empty() {
+            return Err(PackError { problems });
+        }
+        out.sort_by_key(|l| l.number);
+        Ok(Pack {
+            source,
+            lessons: out,
+            shared,
+            vendor,
+        })
+    }
+}
+
+fn collect_embedded(dir: &Dir<'_>, out: &mut Files) {
+    for f in dir.files() {
+        out.insert(
+            f.path().to_string_lossy().replace('\\', "/"),
+            f.contents().to_vec(),
+        );
+    }
+    for d in dir.dirs() {
+        collect_embedded(d, out);
+    }
+}
+
+fn read_tree(root: &Path, dir: &Path, out: &mut Files) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name == "__pycache__" || name == ".DS_Store" || name.ends_with(".pyc") {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            read_tree(root, &path, out)?;
+        } else {
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.insert(rel, std::fs::read(&path)?);
+        }
+    }
+    Ok(())
+}
+
+/// The files under `dir/` of a tree, with the prefix removed.
+fn subtree(files: &Files, dir: &str) -> Files {
+    let prefix = format!("{dir}/");
+    files
+        .iter()
+        .filter_map(|(p, b)| p.strip_prefix(&prefix).map(|r| (r.to_string(), b.clone())))
+        .filter(|(p, _)| !p.split('/').any(|part| part == "__pycache__"))
+        .collect()
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+static DIR_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$").expect("valid regex"));
+
+/// Matches `{name}` and `{name.part...}` placeholders.
+pub static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\{([a-z_]+(?:\.[A-Za-z0-9_\-]+)*)\}").expect("valid regex")
+});
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLesson {
+    id: String,
+    factor: u8,
+    factor_name: String,
+    title: String,
+    summary: String,
+    hints: Vec<String>,
+    run: RawRun,
+    #[serde(default)]
+    verify: RawVerify,
+    checks: Vec<Spanned<RawCheck>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
+    proc: Option<String>,
+    command: Option<String>,
+    #[serde(default)]
+    stores: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawVerify {
+    #[serde(default)]
+    starter_fails: Vec<StarterFail>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    id: String,
+    title: String,
+    why: String,
+    timeout: Option<String>,
+    steps: Vec<Spanned<toml::Table>>,
+}
+
+struct LessonFiles<'a> {
+    dir: &'a str,
+    prefix: &'a str,
+    lessons: &'a Files,
+    apps: &'a Files,
+}
+
+impl LessonFiles<'_> {
+    fn load(&self, problems: &mut Vec<Problem>) -> Option<Lesson> {
+        let dir = self.dir;
+        let toml_path = format!("{}lessons/{dir}/lesson.toml", self.prefix);
+        let md_path = format!("{}lessons/{dir}/lesson.md", self.prefix);
+        let mut problem = |line: Option<usize>, message: String| {
+            problems.push(Problem {
+                file: toml_path.clone(),
+                line,
+                message,
+            });
+        };
+        let Some(caps) = DIR_NAME.captures(dir) else {
+            problems.push(Problem {
+                file: format!("{}lessons/{dir}", self.prefix),
+                line: None,
+                message: "a lesson folder must be named NN-slug (two digits, a dash, \
+                          lowercase words joined by dashes), e.g. 03-config"
+                    .into(),
+            });
+            return None;
+        };
+        let number: u8 = caps[1].parse().unwrap_or(0);
+        let slug = caps[2].to_string();
+
+        let Some(raw_toml) = self.lessons.get(&format!("{dir}/lesson.toml")) else {
+            problem(None, "missing file".into());
+            return None;
+        };
+        let text = String::from_utf8_lossy(raw_toml).into_owned();
+        let raw: RawLesson = match toml::from_str(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.span().map(|s| line_of(&text, s.start));
+                problem(line, e.message().trim().to_string());
+                return None;
+            }
+        };
+
+        if raw.id != slug {
+            problem(
+                Some(find_line(&text, "id")),
+                format!(
+                    "id `{}` does not match the folder name `{dir}` (expected `{slug}`)",
+                    raw.id
+                ),
+            );
+        }
+        if raw.hints.is_empty() {
+            problem(Some(find_line(&text, "hints")), "no hints: give at least one".into());
+        }
+        if raw.checks.is_empty() {
+            problem(None, "no checks: a lesson needs at least one `[[checks]]`".into());
+        }
+        let run_line = find_line(&text, "[run]");
+        match (&raw.run.proc, &raw.run.command) {
+            (Some(_), Some(_)) => problem(
+                Some(run_line),
+                "[run] has both `proc` and `command`: keep one".into(),
+            ),
+            (None, None) => problem(
+                Some(run_line),
+                "[run] needs `proc` (a Procfile type) or `command`".into(),
+            ),
+            _ => {}
+        }
+        let run_scope = Scope {
+            stores: raw.run.stores.iter().cloned().collect(),
+            ..Scope::default()
+        };
+        for v in raw.run.env.values().chain(raw.run.command.iter()) {
+            if let Err(m) = run_scope.check_placeholders(v, true) {
+                problem(Some(run_line), format!("[run]: {m}"));
+            }
+        }
+
+        let mut checks = Vec::new();
+        let mut ids = BTreeSet::new();
+        for spanned in raw.checks {
+            let line = line_of(&text, spanned.span().start);
+            let rc = spanned.into_inner();
+            if !ids.insert(rc.id.clone()) {
+                problem(Some(line), format!("duplicate check id `{}`", rc.id));
+            }
+            let timeout = match rc.timeout.as_deref().map(step::parse_duration) {
+                None => Duration::from_secs(30),
+                Some(Ok(d)) => d,
+                Some(Err(m)) => {
+                    problem(Some(line), m);
+                    Duration::from_secs(30)
+                }
+            };
+            if rc.steps.is_empty() {
+                problem(Some(line), format!("check `{}` has no steps", rc.id));
+            }
+            let mut scope = Scope::default();
+            let mut steps = Vec::new();
+            for (i, st) in rc.steps.into_iter().enumerate() {
+                let sline = line_of(&text, st.span().start);
+                let mut table = st.into_inner();
+                let fail = match table.remove("fail") {
+                    None => None,
+                    Some(toml::Value::String(s)) => Some(s),
+                    Some(_) => {
+                        problem(Some(sline), "`fail` must be a string".into());
+                        None
+                    }
+                };
+                let kind = table
+                    .get("kind")
+                    .and_then(|k| k.as_str())
+                    .unwrap_or("?")
+                    .to_string();
+                let step = match Step::deserialize(toml::Value::Table(table)) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        problem(
+                            Some(sline),
+                            format!(
+                                "check `{}`, step {} ({kind}): {}",
+                                rc.id,
+                                i + 1,
+                                e.message().trim()
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                let errs = scope.admit(&step, fail.as_deref());
+                for m in errs {
+                    problem(
+                        Some(sline),
+                        format!("check `{}`, step {} ({}): {m}", rc.id, i + 1, step.kind()),
+                    );
+                }
+                steps.push(StepSpec {
+                    line: sline,
+                    fail,
+                    step,
+                });
+            }
+            checks.push(Check {
+                id: rc.id,
+                title: rc.title,
+                why: rc.why,
+                timeout,
+                steps,
+                line,
+            });
+        }
+        for sf in &raw.verify.starter_fails {
+            if !checks.iter().any(|c| c.id == sf.check) {
+                problem(
+                    Some(find_line(&text, "starter_fails")),
+                    format!("verify.starter_fails names an unknown check `{}`", sf.check),
+                );
+            }
+        }
+
+        let text_md = match self.lessons.get(&format!("{dir}/lesson.md")) {
+            Some(b) if !b.iter().all(u8::is_ascii_whitespace) => {
+                String::from_utf8_lossy(b).into_owned()
+            }
+            Some(_) => {
+                problems.push(Problem {
+                    file: md_path.clone(),
+                    line: None,
+                    message: "the lesson text is empty".into(),
+                });
+                String::new()
+            }
+            None => {
+                problems.push(Problem {
+                    file: md_path.clone(),
+                    line: None,
+                    message: "missing file".into(),
+                });
+                String::new()
+            }
+        };
+        let starter = subtree(self.apps, &format!("{dir}/starter"));
+        let solution = subtree(self.apps, &format!("{dir}/solution"));
+        for (name, files) in [("starter", &starter), ("solution", &solution)] {
+            if files.is_empty() {
+                problems.push(Problem {
+                    file: format!("{}sandbox-apps/{dir}/{name}", self.prefix),
+                    line: None,
+                    message: "missing or empty folder".into(),
+                });
+            }
+        }
+
+        let check_files = subtree(self.lessons, &format!("{dir}/checks"));
+        Some(Lesson {
+            number,
+            id: slug,
+            dir_name: dir.to_string(),
+            factor: raw.factor,
+            factor_name: raw.factor_name,
+            title: raw.title,
+            summary: raw.summary,
+            hints: raw.hints,
+            text: text_md,
+            run: RunSpec {
+                proc: raw.run.proc,
+                command: raw.run.command,
+                stores: raw.run.stores,
+                env: raw.run.env,
+            },
+            checks,
+            starter_fails: raw.verify.starter_fails,
+            starter,
+            solution,
+            check_files,
+            toml_path,
+        })
+    }
+}
+
+/// Parse a Procfile: `type: command` lines; blank lines and `#` comments are skipped.
+pub fn parse_procfile(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            if l.is_empty() || l.starts_with('#') {
+                return None;
+            }
+            let (t, c) = l.split_once(':')?;
+            let t = t.trim();
+            if t.is_empty()
+                || !t
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return None;
+            }
+            Some((t.to_string(), c.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The first line holding `needle` (for problems found after parsing).
+fn find_line(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.trim_start().starts_with(needle))
+        .map_or(1, |i| i + 1)
+}
+
+/// What a check has defined so far, to validate references in later steps.
+#[derive(Default)]
+struct Scope {
+    processes: BTreeMap<String, usize>,
+    stores: BTreeSet<String>,
+    routers: BTreeSet<String>,
+    saved: BTreeSet<String>,
+    background: BTreeSet<String>,
+    snapshots: BTreeSet<String>,
+}
+
+impl Scope {
+    /// Whether `target` names a process (`web`, `web.2`).
+    fn has_process(&self, target: &str) -> bool {
+        let (name, inst) = match target.rsplit_once('.') {
+            Some((n, i)) if i.chars().all(|c| c.is_ascii_digit()) => (n, i.parse::<usize>().ok()),
+            _ => (target, None),
+        };
+        match (self.processes.get(name), inst) {
+            (Some(_), None) => true,
+            (Some(n), Some(i)) => i >= 1 && i <= *n,
+            (None, _) => false,
+        }
+    }
+
+    fn describe(set: impl IntoIterator<Item = impl AsRef<str>>) -> String {
+        let v: Vec<String> = set
+            .into_iter()
+            .map(|s| format!("`{}`", s.as_ref()))
+            .collect();
+        if v.is_empty() {
+            "none yet".into()
+        } else {
+            v.join(", ")
+        }
+    }
+
+    fn check_target(&self, target: &str, routers_too: bool) -> Result<(), String> {
+        if self.has_process(target) || (routers_too && self.routers.contains(target)) {
+            return Ok(());
+        }
+        Err(format!(
+            "target `{target}` refers to nothing started earlier in this check \
+             (processes: {}{})",
+            Scope::describe(self.processes.keys()),
+            if routers_too {
+                format!("; routers: {}", Scope::describe(&self.routers))
+            } else {
+                String::new()
+            }
+        ))
+    }
+
+    fn check_placeholders(&self, s: &str, in_start: bool) -> Result<(), String> {
+        for cap in PLACEHOLDER.captures_iter(s) {
+            let full = &cap[1];
+            let (root, rest) = full.split_once('.').unwrap_or((full, ""));
+            let ok = match (root, rest) {
+                ("port" | "dyno", "") => in_start,
+                ("port" | "url", p) => self.has_process(p),
+                ("kv", n) => self.stores.contains(n),
+                ("router", "") => !self.routers.is_empty() && self.routers.contains("router"),
+                ("router", n) => self.routers.contains(n),
+                ("sandbox" | "app" | "checks", "") => true,
+                ("saved", n) => self.saved.contains(n),
+                ("random", n) => !n.is_empty(),
+                _ => false,
+            };
+            if !ok {
+                let known = match root {
+                    "kv" => format!(" (stores: {})", Scope::describe(&self.stores)),
+                    "saved" => format!(" (saved: {})", Scope::describe(&self.saved)),
+                    "port" | "url" => {
+                        format!(" (processes: {})", Scope::describe(self.processes.keys()))
+                    }
+                    "router" => format!(" (routers: {})", Scope::describe(&self.routers)),
+                    _ => String::new(),
+                };
+                return Err(format!(
+                    "placeholder `{{{full}}}` refers to nothing defined before it{known}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Validate a step against what came before, then record what it defines.
+    fn admit(&mut self, step: &Step, fail: Option<&str>) -> Vec<String> {
+        let mut errs = Vec::new();
+        let in_start = matches!(step, Step::Start(_));
+        for s in step.strings().into_iter().chain(fail) {
+            if let Err(e) = self.check_placeholders(s, in_start) {
+                errs.push(e);
+            }
+        }
+        let mut push = |r: Result<(), String>| {
+            if let Err(e) = r {
+                errs.push(e);
+            }
+        };
+        match step {
+            Step::Kv { name } => {
+                self.stores.insert(name.clone());
+            }
+            Step::Start(s) => {
+                if s.proc.is_some() == s.command.is_some() {
+                    push(Err("needs exactly one of `proc` (a Procfile type) or `command`".into()));
+                }
+                if s.instances == 0 {
+                    push(Err("`instances` must be at least 1".into()));
+                }
+                if let step::Ready::Stdout { stdout } = &s.ready {
+                    push(Regex::new(stdout).map(|_| ()).map_err(|e| e.to_string()));
+                }
+                let n = self.processes.entry(s.process_name()).or_insert(0);
+                *n = (*n).max(s.instances);
+            }
+            Step::Router { name, over } => {
+                if !self.processes.contains_key(over) {
+                    push(Err(format!(
+                        "`over = \"{over}\"` names no process started earlier (processes: {})",
+                        Scope::describe(self.processes.keys())
+                    )));
+                }
+                self.routers.insert(name.clone());
+            }
+            Step::Http(h) => {
+                if PLACEHOLDER.find(&h.target).is_none() {
+                    push(self.check_target(&h.target, true));
+                }
+                if h.body.is_some() && h.json.is_some() {
+                    push(Err("has both `body` and `json`: keep one".into()));
+                }
+                for (name, from) in &h.save {
+                    let ok = from == "body"
+                        || from == "status"
+                        || from.starts_with("json.")
+                        || from.starts_with("header.");
+                    if !ok {
+                        push(Err(format!(
+                            "save `{name}` = `{from}`: use \"json.PATH\", \"header.NAME\", \
+                             \"body\" or \"status\""
+                        )));
+                    }
+                    self.saved.insert(name.clone());
+                }
+                if let Some(b) = &h.background {
+                    if !self.background.insert(b.clone()) {
+                        push(Err(format!("background request `{b}` is defined twice")));
+                    }
+                }
+            }
+            Step::Await { request } => {
+                if !self.background.contains(request) {
+                    push(Err(format!(
+                        "awaits `{request}`, but no earlier http step has `background = \"{request}\"`"
+                    )));
+                }
+            }
+            Step::Run(r) => {
+                if r.proc.is_some() == r.command.is_some() {
+                    push(Err("needs exactly one of `proc` (a Procfile type) or `command`".into()));
+                }
+            }
+            Step::Signal { target, signal, .. } => {
+                push(self.check_target(target, false));
+                if crate::sandbox::process::parse_signal(signal).is_none() {
+                    push(Err(format!(
+                        "unknown signal `{signal}` (TERM, INT, HUP, QUIT, USR1, USR2, KILL)"
+                    )));
+                }
+            }
+            Step::Kill { target } | Step::Stop { target, .. } | Step::Restart { target, .. } => {
+                push(self.check_target(target, false));
+            }
+            Step::ExpectOutput(e) => {
+                push(self.check_target(&e.target, false));
+                if e.contains.is_none() && e.matches.is_none() && e.not_contains.is_none() {
+                    push(Err("needs `contains`, `matches` or `not_contains`".into()));
+                }
+                if let Some(m) = &e.matches {
+                    let probe = PLACEHOLDER.replace_all(m, "x");
+                    push(Regex::new(&probe).map(|_| ()).map_err(|e| e.to_string()));
+                }
+            }
+            Step::ExpectKv(e) => {
+                if !self.stores.contains(&e.store) {
+                    push(Err(format!(
+                        "store `{}` was not started earlier (stores: {})",
+                        e.store,
+                        Scope::describe(&self.stores)
+                    )));
+                }
+            }
+            Step::Files(f) => {
+                let set = [&f.snapshot, &f.unchanged, &f.no_new_files, &f.no_growth]
+                    .iter()
+                    .filter(|o| o.is_some())
+                    .count();
+                if set != 1 {
+                    push(Err(
+                        "needs exactly one of `snapshot`, `unchanged`, `no_new_files`, `no_growth`"
+                            .into(),
+                    ));
+                }
+                if let Some(s) = &f.snapshot {
+                    self.snapshots.insert(s.clone());
+                }
+                for name in [&f.unchanged, &f.no_new_files, &f.no_growth]
+                    .into_iter()
+                    .flatten()
+                {
+                    if !self.snapshots.contains(name) {
+                        push(Err(format!(
+                            "compares with snapshot `{name}`, taken nowhere before"
+                        )));
+                    }
+                }
+            }
+            Step::Source(s) => {
+                for p in s.must_contain.iter().chain(&s.must_not_contain) {
+                    push(Regex::new(p).map(|_| ()).map_err(|e| e.to_string()));
+                }
+            }
+            Step::ReadOnly { .. } | Step::Install { .. } => {}
+        }
+        errs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(pairs: &[(&str, &str)]) -> Files {
+        pairs
+            .iter()
+            .map(|(p, c)| ((*p).to_string(), c.as_bytes().to_vec()))
+            .collect()
+    }
+
+    const GOOD: &str = r#"
+id = "config"
+factor = 3
+factor_name = "Config"
+title = "T"
+summary = "S"
+hints = ["a", "b", "c"]
+
+[run]
+proc = "web"
+stores = ["main"]
+env = { REDIS_URL = "{kv.main}" }
+
+[[verify.starter_fails]]
+check = "c1"
+message = "oops"
+
+[[checks]]
+id = "c1"
+title = "t"
+why = "w"
+
+[[checks.steps]]
+kind = "kv"
+name = "a"
+
+[[checks.steps]]
+kind = "start"
+proc = "web"
+env = { PORT = "{port}", REDIS_URL = "{kv.a}" }
+
+[[checks.steps]]
+kind = "http"
+target = "web"
+method = "POST"
+path = "/links"
+json = { url = "https://x/{random.u}" }
+save = { code = "json.code" }
+fail = "store {kv.a} saw nothing"
+
+[[checks.steps]]
+kind = "http"
+target = "web"
+path = "/links/{saved.code}"
+expect = { status = 200, json = { clicks = 0 } }
+"#;
+
+    fn pack_with(toml: &str) -> Result<Pack, PackError> {
+        let lessons = files(&[
+            ("03-config/lesson.toml", toml),
+            ("03-config/lesson.md", "# Config\n"),
+        ]);
+        let apps = files(&[
+            ("03-config/starter/app.py", "print()"),
+            ("03-config/solution/app.py", "print()"),
+            ("_shared/kv.py", "# kv"),
+        ]);
+        Pack::from_files(PackSource::Embedded, &lessons, &apps)
+    }
+
+    #[test]
+    fn a_good_lesson_loads() {
+        let pack = pack_with(GOOD).unwrap();
+        let l = &pack.lessons[0];
+        assert_eq!(l.number, 3);
+        assert_eq!(l.id, "config");
+        assert_eq!(l.checks[0].steps.len(), 4);
+        assert_eq!(l.checks[0].steps[2].line, 33);
+        assert_eq!(
+            l.checks[0].steps[2].fail.as_deref(),
+            Some("store {kv.a} saw nothing")
+        );
+        assert!(pack.shared.contains_key("kv.py"));
+        assert!(pack.find("3").is_some() && pack.find("config").is_some());
+        assert!(pack.find("03-config").is_some() && pack.find("7").is_none());
+    }
+
+    fn problems(toml: &str) -> Vec<String> {
+        pack_with(toml)
+            .unwrap_err()
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn unknown_step_kind_names_file_and_line() {
+        let bad = GOOD.replace("kind = \"kv\"", "kind = \"teleport\"");
+        let p = problems(&bad);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("lessons/03-config/lesson.toml:25: "), "{p:?}");
+        assert!(p[0].contains("unknown variant `teleport`"), "{p:?}");
+    }
+
+    #[test]
+    fn unknown_key_is_reported() {
+        let bad = GOOD.replace("summary = \"S\"", "summary = \"S\"\ncolour = 3");
+        let p = problems(&bad);
+        assert!(p[0].contains("lesson.toml:8:") && p[0].contains("colour"), "{p:?}");
+        let bad = GOOD.replace("name = \"a\"", "name = \"a\"\nsize = 3");
+        let p = problems(&bad);
+        assert!(p[0].contains(":25:") && p[0].contains("unknown field `size`"), "{p:?}");
+    }
+
+    #[test]
+    fn dangling_placeholders_are_reported() {
+        let bad = GOOD.replace("{saved.code}", "{saved.nope}");
+        let p = problems(&bad);
+        assert!(p[0].contains(":38:") && p[0].contains("{saved.nope}"), "{p:?}");
+        let bad = GOOD.replace("{kv.a} saw", "{kv.b} saw");
+        let p = problems(&bad);
+        assert!(p[0].contains("{kv.b}") && p[0].contains("`a`"), "{p:?}");
+    }
+
+    #[test]
+    fn syntax_errors_have_lines() {
+        let bad = GOOD.replace("title = \"T\"", "title = T");
+        let p = problems(&bad);
+        assert!(p[0].starts_with("lessons/03-config/lesson.toml:5:"), "{p:?}");
+    }
+
+    #[test]
+    fn duplicates_and_missing_files() {
+        let bad = GOOD.replace("id = \"c1\"", "id = \"c1\"\n[[checks.steps]]\nkind = \"kv\"\n[[checks]]\nid = \"c1\"\ntitle = \"t\"\nwhy = \"w\"");
+        assert!(problems(&bad).iter().any(|p| p.contains("duplicate check id `c1`")));
+        let lessons = files(&[("03-config/lesson.toml", GOOD)]);
+        let err = Pack::from_files(PackSource::Embedded, &lessons, &Files::new()).unwrap_err();
+        let all = err.to_string();
+        assert!(all.contains("lessons/03-config/lesson.md: missing file"), "{all}");
+        assert!(all.contains("sandbox-apps/03-config/starter: missing"), "{all}");
+    }
+
+    #[test]
+    fn procfile_lines() {
+        let p = parse_procfile("# comment\nweb: python3 app.py\n\nworker:python3 worker.py\nbad line\n");
+        assert_eq!(
+            p,
+            vec![
+                ("web".to_string(), "python3 app.py".to_string()),
+                ("worker".to_string(), "python3 worker.py".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn the_embedded_pack_is_valid() {
+        if let Err(e) = Pack::embedded() {
+            panic!("{e}");
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! A minimal HTTP/1.1 client for checks: one request per connection, no redirects followed,
+//! every read and write bounded by a deadline. Hand-written because checks need exact control
+//! over what a general client hides (refused vs. reset vs. timed out, raw status and headers).
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// A request to 127.0.0.1.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub port: u16,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub timeout: Duration,
+}
+
+/// A response as received.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub reason: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// How a request failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HttpError {
+    #[error("connection refused on port {0}")]
+    Refused(u16),
+    #[error("no complete response within {0:?}")]
+    Timeout(Duration),
+    #[error("the connection was closed before a complete response ({0})")]
+    Closed(String),
+    #[error("not an HTTP response: {0}")]
+    Malformed(String),
+}
+
+/// Largest response body kept; the rest is read and dropped.
+const MAX_BODY: usize = 1 << 20;
+
+/// Send `req` and read the whole response.
+pub fn send(req: &Request) -> Result<Response, HttpError> {
+    let deadline = Instant::now() + req.timeout;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, req.port));
+    let mut stream = TcpStream::connect_timeout(&addr, req.timeout.min(Duration::from_secs(2)))
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::TimedOut => HttpError::Timeout(req.timeout),
+            _ => HttpError::Refused(req.port),
+        })?;
+    let _ = stream.set_nodelay(true);
+    let mut head = format!(
+        "{} {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nUser-Agent: twelve-check\r\n",
+        req.method, req.path, req.port
+    );
+    for (k, v) in &req.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !req.body.is_empty() || matches!(req.method.as_str(), "POST" | "PUT" | "PATCH") {
+        head.push_str(&format!("Content-Length: {}\r\n", req.body.len()));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&req.body);
+    stream
+        .set_write_timeout(Some(req.timeout))
+        .map_err(|e| HttpError::Closed(e.to_string()))?;
+    stream
+        .write_all(&bytes)
+        .map_err(|e| HttpError::Closed(e.to_string()))?;
+
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(HttpError::Timeout(req.timeout));
+        }
+        let _ = stream.set_read_timeout(Some(left));
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if raw.len() < MAX_BODY + 65536 {
+                    raw.extend_from_slice(&buf[..n]);
+                }
+                // A response with Content-Length may end before the server closes.
+                if let Some(done) = complete_length(&raw) {
+                    raw.truncate(done);
+                    break;
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(HttpError::Timeout(req.timeout));
+            }
+            Err(e) => {
+                if raw.is_empty() {
+                    return Err(HttpError::Closed(e.to_string()));
+                }
+                break;
+            }
+        }
+    }
+    parse(&raw)
+}
+
+/// If `raw` holds a complete head with a Content-Length and the whole body, its length.
+fn complete_length(raw: &[u8]) -> Option<usize> {
+    let end = find(raw, b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&raw[..end]);
+    let len: usize = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse().ok())?
+    })?;
+    (raw.len() >= end + len).then_some(end + len)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn parse(raw: &[u8]) -> Result<Response, HttpError> {
+    if raw.is_empty() {
+        return Err(HttpError::Closed("no bytes received".into()));
+    }
+    let Some(end) = find(raw, b"\r\n\r\n") else {
+        return Err(HttpError::Closed(format!(
+            "the response stopped after {} bytes, inside its head",
+            raw.len()
+        )));
+    };
+    let head = String::from_utf8_lossy(&raw[..end]);
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let mut parts = status_line.splitn(3, ' ');
+    let version = parts.next().unwrap_or_default();
+    if !version.starts_with("HTTP/") {
+        return Err(HttpError::Malformed(status_line.chars().take(80).collect()));
+    }
+    let status: u16 = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| HttpError::Malformed(status_line.chars().take(80).collect()))?;
+    let reason = parts.next().unwrap_or_default().to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect();
+    let mut body = raw[end + 4..].to_vec();
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    if chunked {
+        body = dechunk(&body);
+    }
+    body.truncate(MAX_BODY);
+    Ok(Response {
+        status,
+        reason,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = find(data, b"\r\n") {
+        let size_text = String::from_utf8_lossy(&data[..eol]);
+        let size_text = size_text.split(';').next().unwrap_or("").trim();
+        let Ok(size) = usize::from_str_radix(size_text, 16) else {
+            break;
+        };
+        data = &data[eol + 2..];
+        if size == 0 || data.len() < size {
+            out.extend_from_slice(&data[..size.min(data.len())]);
+            break;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = data.get(size + 2..).unwrap_or_default();
+    }
+    out
+}
+
+/// Shell-quote for transcripts.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The `curl` line that sends the same request.
+pub fn curl_line(req: &Request) -> String {
+    let mut s = String::from("curl -si");
+    if req.method != "GET" {
+        s.push_str(&format!(" -X {}", req.method));
+    }
+    s.push_str(&format!(" http://127.0.0.1:{}{}", req.port, req.path));
+    for (k, v) in &req.headers {
+        s.push_str(&format!(" -H {}", shell_quote(&format!("{k}: {v}"))));
+    }
+    if !req.body.is_empty() {
+        s.push_str(&format!(
+            " -d {}",
+            shell_quote(&String::from_utf8_lossy(&req.body))
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    fn serve_once(reply: &'static [u8]) -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            s.write_all(reply).unwrap();
+        });
+        port
+    }
+
+    fn get(port: u16) -> Result<Response, HttpError> {
+        send(&Request {
+            method: "GET".into(),
+            port,
+            path: "/".into(),
+            headers: vec![],
+            body: vec![],
+            timeout: Duration::from_secs(2),
+        })
+    }
+
+    #[test]
+    fn parses_a_response_with_length() {
+        let port = serve_once(b"HTTP/1.0 302 Found\r\nLocation: https://x\r\nContent-Length: 2\r\n\r\nok");
+        let r = get(port).unwrap();
+        assert_eq!(r.status, 302);
+        assert_eq!(r.header("location"), Some("https://x"));
+        assert_eq!(r.text(), "ok");
+    }
+
+    #[test]
+    fn parses_chunked() {
+        let port = serve_once(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+        );
+        assert_eq!(get(port).unwrap().text(), "abcde");
+    }
+
+    #[test]
+    fn refused_is_told_apart() {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        assert!(matches!(get(port), Err(HttpError::Refused(_))));
+    }
+
+    #[test]
+    fn curl_lines_quote() {
+        let r = Request {
+            method: "POST".into(),
+            port: 5,
+            path: "/links".into(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: br#"{"url": "it's"}"#.to_vec(),
+            timeout: Duration::from_secs(1),
+        };
+        assert_eq!(
+            curl_line(&r),
+            r#"curl -si -X POST http://127.0.0.1:5/links -H 'Content-Type: application/json' -d '{"url": "it'\''s"}'"#
+        );
+    }
+}

@@ -1,0 +1,350 @@
+//! The learner's workspace: one folder per lesson plus `.twelve/` (settings and progress).
+//!
+//! Progress is written atomically (temporary file, fsync, rename), so a crash never leaves a
+//! half-written file; a file that cannot be read is kept aside, never silently dropped.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::check::LessonReport;
+use crate::lesson::{Lesson, Pack};
+
+/// The folder holding settings and progress.
+pub const STATE_DIR: &str = ".twelve";
+
+/// Where a lesson stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    NotStarted,
+    Attempted,
+    Passed,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::NotStarted => "not started",
+            Status::Attempted => "attempted",
+            Status::Passed => "passed",
+        }
+    }
+}
+
+/// One lesson's progress.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LessonProgress {
+    pub status: Status,
+    pub attempts: u32,
+    pub hints_revealed: u32,
+    /// RFC 3339 time of the first pass.
+    pub first_pass: Option<String>,
+    /// RFC 3339 time of the last check.
+    pub last_checked: Option<String>,
+    /// e.g. "2/4 checks passed; first problem: ...".
+    pub last_result: Option<String>,
+}
+
+/// Progress for the whole course, keyed by lesson folder name (`03-config`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Progress {
+    /// When the workspace was created (RFC 3339).
+    pub started: Option<String>,
+    pub lessons: BTreeMap<String, LessonProgress>,
+}
+
+impl Progress {
+    pub fn lesson(&self, lesson: &Lesson) -> LessonProgress {
+        self.lessons.get(&lesson.dir_name).cloned().unwrap_or_default()
+    }
+
+    pub fn lesson_mut(&mut self, lesson: &Lesson) -> &mut LessonProgress {
+        self.lessons.entry(lesson.dir_name.clone()).or_default()
+    }
+
+    /// Count a check run of a lesson.
+    pub fn record(&mut self, lesson: &Lesson, report: &LessonReport) {
+        let p = self.lesson_mut(lesson);
+        let now = now();
+        p.attempts += 1;
+        p.last_checked = Some(now.clone());
+        p.last_result = Some(report.summary());
+        if report.passed() {
+            p.status = Status::Passed;
+            if p.first_pass.is_none() {
+                p.first_pass = Some(now);
+            }
+        } else if p.status == Status::NotStarted {
+            p.status = Status::Attempted;
+        }
+    }
+
+    /// The first lesson not passed yet, in pack order.
+    pub fn next_lesson<'p>(&self, pack: &'p Pack) -> Option<&'p Lesson> {
+        pack.lessons
+            .iter()
+            .find(|l| self.lesson(l).status != Status::Passed)
+    }
+
+    pub fn passed_count(&self, pack: &Pack) -> usize {
+        pack.lessons
+            .iter()
+            .filter(|l| self.lesson(l).status == Status::Passed)
+            .count()
+    }
+}
+
+/// Settings kept in `.twelve/config.toml`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct Settings {
+    /// A lesson pack folder given at `init` (absent: the built-in lessons).
+    lessons: Option<PathBuf>,
+}
+
+/// The current time as RFC 3339 (UTC, seconds).
+pub fn now() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// A learner's workspace.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+    /// The lesson pack chosen at `init`, if not the built-in one.
+    pub lessons: Option<PathBuf>,
+}
+
+impl Workspace {
+    /// Walk up from `start` to the first folder holding `.twelve/`.
+    pub fn find(start: &Path) -> Option<Workspace> {
+        let start = start.canonicalize().ok()?;
+        start
+            .ancestors()
+            .find(|d| d.join(STATE_DIR).is_dir())
+            .map(|root| Workspace::open(root.to_path_buf()))
+    }
+
+    /// Open a workspace at `root` (which holds `.twelve/`).
+    pub fn open(root: PathBuf) -> Workspace {
+        let settings: Settings = std::fs::read_to_string(root.join(STATE_DIR).join("config.toml"))
+            .ok()
+            .and_then(|t| toml::from_str(&t).ok())
+            .unwrap_or_default();
+        Workspace {
+            root,
+            lessons: settings.lessons,
+        }
+    }
+
+    /// Create a workspace in `dir` with every lesson's starter.
+    pub fn init(dir: &Path, pack: &Pack, pack_dir: Option<&Path>) -> anyhow::Result<Workspace> {
+        if dir.join(STATE_DIR).exists() {
+            bail!(
+                "`{}` is already a workspace; use `twelve reset` to restore a lesson",
+                dir.display()
+            );
+        }
+        std::fs::create_dir_all(dir.join(STATE_DIR))
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+        let root = dir.canonicalize()?;
+        let pack_dir = pack_dir.map(Path::canonicalize).transpose()?;
+        let ws = Workspace {
+            root,
+            lessons: pack_dir.clone(),
+        };
+        let settings = Settings { lessons: pack_dir };
+        write_atomic(
+            &ws.state_dir().join("config.toml"),
+            toml::to_string(&settings)?.as_bytes(),
+        )?;
+        for lesson in &pack.lessons {
+            let target = ws.lesson_dir(lesson);
+            if target.exists() {
+                bail!(
+                    "`{}` already exists; choose an empty folder for the workspace",
+                    target.display()
+                );
+            }
+            ws.write_starter(pack, lesson)?;
+        }
+        std::fs::write(ws.root.join("README.md"), readme(pack))?;
+        let progress = Progress {
+            started: Some(now()),
+            lessons: BTreeMap::new(),
+        };
+        ws.save_progress(&progress)?;
+        Ok(ws)
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join(STATE_DIR)
+    }
+
+    /// The folder of a lesson, named like the lesson (`03-config`).
+    pub fn lesson_dir(&self, lesson: &Lesson) -> PathBuf {
+        self.root.join(&lesson.dir_name)
+    }
+
+    fn write_starter(&self, pack: &Pack, lesson: &Lesson) -> anyhow::Result<()> {
+        let dir = self.lesson_dir(lesson);
+        crate::sandbox::write_files(&dir, pack.shared.iter().chain(&lesson.starter))
+            .with_context(|| format!("cannot write `{}`", dir.display()))
+    }
+
+    /// Put a lesson's starter files back (everything else in its folder is removed).
+    pub fn reset_lesson(&self, pack: &Pack, lesson: &Lesson) -> anyhow::Result<()> {
+        let dir = self.lesson_dir(lesson);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot remove `{}`", dir.display()))?;
+        }
+        self.write_starter(pack, lesson)
+    }
+
+    fn progress_path(&self) -> PathBuf {
+        self.state_dir().join("progress.toml")
+    }
+
+    /// Read progress. A file that cannot be read is moved aside as `progress.toml.bak-<time>`
+    /// and a fresh record is returned with a message saying so.
+    pub fn load_progress(&self) -> (Progress, Option<String>) {
+        let path = self.progress_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return (Progress::default(), None);
+            }
+            Err(e) => {
+                return (
+                    Progress::default(),
+                    Some(format!("cannot read {}: {e}", path.display())),
+                );
+            }
+        };
+        match toml::from_str::<Progress>(&text) {
+            Ok(p) => (p, None),
+            Err(e) => {
+                let stamp = SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let aside = path.with_file_name(format!("progress.toml.bak-{stamp}"));
+                let moved = std::fs::rename(&path, &aside).is_ok();
+                let line = e.span().map_or(0, |s| text[..s.start].matches('\n').count() + 1);
+                let msg = if moved {
+                    format!(
+                        "the progress file was damaged (line {line}: {}); it was kept as {} and progress starts afresh",
+                        e.message().trim(),
+                        aside.display()
+                    )
+                } else {
+                    format!("the progress file is damaged: {}", e.message().trim())
+                };
+                (Progress::default(), Some(msg))
+            }
+        }
+    }
+
+    /// Write progress atomically.
+    pub fn save_progress(&self, progress: &Progress) -> anyhow::Result<()> {
+        let text = toml::to_string(progress)?;
+        write_atomic(&self.progress_path(), text.as_bytes())
+    }
+
+    /// Load, change and save progress in one go.
+    pub fn update_progress(&self, f: impl FnOnce(&mut Progress)) -> anyhow::Result<Progress> {
+        let (mut p, _) = self.load_progress();
+        f(&mut p);
+        self.save_progress(&p)?;
+        Ok(p)
+    }
+}
+
+/// Write `bytes` to `path` through a temporary file, fsync and rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot replace `{}`", path.display()))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn readme(pack: &Pack) -> String {
+    let mut s = String::from(
+        "# Your twelve-factor workspace\n\n\
+         Each folder holds one lesson's service, broken in one way. Run `twelve` here for\n\
+         the tutorial, or use the plain commands:\n\n\
+         ```\n\
+         twelve list            # the lessons and where you stand\n\
+         twelve run 3           # start lesson 3's service with its default settings\n\
+         twelve check 3         # run lesson 3's checks against your files\n\
+         twelve hint 3          # one more hint\n\
+         twelve solution 3      # the reference solution as a diff against your files\n\
+         twelve reset 3         # put lesson 3's starter files back\n\
+         ```\n\n\
+         Progress is kept in `.twelve/progress.toml`.\n\n",
+    );
+    for l in &pack.lessons {
+        s.push_str(&format!("- `{}/`: {} ({})\n", l.dir_name, l.title, l.factor_name));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damaged_progress_is_kept_aside() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join(STATE_DIR)).unwrap();
+        let ws = Workspace::open(tmp.path().to_path_buf());
+        std::fs::write(ws.progress_path(), "lessons = [[[").unwrap();
+        let (p, msg) = ws.load_progress();
+        assert_eq!(p, Progress::default());
+        let msg = msg.unwrap();
+        assert!(msg.contains("kept as") && msg.contains("progress.toml.bak-"), "{msg}");
+        let aside: Vec<_> = std::fs::read_dir(ws.state_dir())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("progress.toml.bak-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(std::fs::read_to_string(aside[0].path()).unwrap(), "lessons = [[[");
+    }
+
+    #[test]
+    fn progress_round_trips() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join(STATE_DIR)).unwrap();
+        let ws = Workspace::open(tmp.path().to_path_buf());
+        let mut p = Progress::default();
+        p.lessons.insert(
+            "03-config".into(),
+            LessonProgress {
+                status: Status::Passed,
+                attempts: 2,
+                hints_revealed: 1,
+                first_pass: Some(now()),
+                last_checked: None,
+                last_result: Some("4/4 checks passed".into()),
+            },
+        );
+        ws.save_progress(&p).unwrap();
+        assert_eq!(ws.load_progress(), (p, None));
+    }
+}
