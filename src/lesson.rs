@@ -216,7 +216,7 @@ impl Pack {
             .filter_map(|p| p.split_once('/').map(|(d, _)| d))
             .collect();
         let mut out = Vec::new();
-        for dir in dirs {
+        for &dir in &dirs {
             let ctx = LessonFiles {
                 dir,
                 prefix: &prefix,
@@ -253,7 +253,7 @@ impl Pack {
             }
         }
         for name in apps.keys().filter_map(|p| p.split_once('/').map(|(d, _)| d)) {
-            if !name.starts_with('_') && !out.iter().any(|l| l.dir_name == name) {
+            if !name.starts_with('_') && !dirs.contains(name) {
                 problems.push(Problem {
                     file: format!("{prefix}sandbox-apps/{name}"),
                     line: None,
@@ -803,7 +803,10 @@ impl Scope {
                     )));
                 }
             }
-            Step::Kill { target } | Step::Stop { target, .. } | Step::Restart { target, .. } => {
+            Step::Kill { target }
+            | Step::Stop { target, .. }
+            | Step::Restart { target, .. }
+            | Step::ExpectExit { target, .. } => {
                 push(self.check_target(target, false));
             }
             Step::ExpectOutput(e) => {

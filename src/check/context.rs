@@ -333,6 +333,19 @@ impl<'a> Ctx<'a> {
                 expect_exit,
             } => self.signal(target, signal, expect_exit.as_ref()),
             Step::Kill { target } => self.kill(target),
+            Step::ExpectExit {
+                target,
+                code,
+                within,
+            } => {
+                let (name, idx) = self.targets(target)?;
+                let e = ExitExpect {
+                    code: *code,
+                    within: *within,
+                };
+                self.transcript.push(format!("wait ${}; echo \"exit: $?\"", name.replace(['.', '-'], "_").to_uppercase()));
+                self.expect_exits(&name, &idx, &e, "the signal")
+            }
             Step::Stop {
                 target,
                 grace,
@@ -557,6 +570,20 @@ impl<'a> Ctx<'a> {
         if ok {
             return Ok(());
         }
+        let failing = Some((inst.port, inst.dyno.clone()));
+        let result = Self::not_ready(inst, ready, within, &what, started);
+        self.last_started = failing;
+        result
+    }
+
+    fn not_ready(
+        inst: &mut Instance,
+        ready: &Ready,
+        within: Duration,
+        what: &str,
+        started: Instant,
+    ) -> StepResult {
+        let what = what.to_string();
         if let Some(exit) = inst.proc.try_exit() {
             return Err(fail(
                 format!(
@@ -679,7 +706,14 @@ impl<'a> Ctx<'a> {
         if let Some(name) = &h.background {
             self.transcript.push(format!("{line} &   # `{name}`, awaited later"));
             let r = req.clone();
-            let handle = std::thread::spawn(move || http::send(&r));
+            let (tx, rx) = std::sync::mpsc::channel();
+            let handle = std::thread::spawn(move || {
+                http::send_notify(&r, move || {
+                    let _ = tx.send(());
+                })
+            });
+            // Return once the request is on its way, so later steps act while it is in flight.
+            let _ = rx.recv_timeout(req.timeout);
             self.background
                 .insert(name.clone(), (Box::new(h.clone()), req, handle));
             return Ok(());
@@ -713,7 +747,9 @@ impl<'a> Ctx<'a> {
         let expect = h.expect.as_ref().unwrap_or(&default);
         let what = format!("{} {}", req.method, req.path);
         let resp = match result {
-            Err(HttpError::Refused(_)) if expect.refused => return Ok(()),
+            // A connection accepted by a socket that is closing and then reset without a
+            // byte of answer was not served either.
+            Err(HttpError::Refused(_) | HttpError::Closed(_)) if expect.refused => return Ok(()),
             Err(e) => {
                 let mut message = format!("{what} to {target} failed: {e}");
                 if let Some(exit) = self.exit_of(target) {

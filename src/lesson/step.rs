@@ -44,6 +44,14 @@ pub enum Step {
     Kill {
         target: String,
     },
+    /// Wait for processes to end by themselves (after an earlier signal).
+    ExpectExit {
+        target: String,
+        #[serde(default)]
+        code: ExitCodeExpect,
+        #[serde(default, deserialize_with = "opt_duration")]
+        within: Option<Duration>,
+    },
     Stop {
         target: String,
         #[serde(default, deserialize_with = "opt_duration")]
@@ -81,6 +89,7 @@ impl Step {
             Step::Run(_) => "run",
             Step::Signal { .. } => "signal",
             Step::Kill { .. } => "kill",
+            Step::ExpectExit { .. } => "expect_exit",
             Step::Stop { .. } => "stop",
             Step::Restart { .. } => "restart",
             Step::ExpectOutput(_) => "expect_output",

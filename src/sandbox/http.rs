@@ -58,6 +58,23 @@ const MAX_BODY: usize = 1 << 20;
 
 /// Send `req` and read the whole response.
 pub fn send(req: &Request) -> Result<Response, HttpError> {
+    send_notify(req, || {})
+}
+
+/// Like [`send`], calling `on_sent` once the request has been written (or has failed).
+pub fn send_notify(req: &Request, on_sent: impl FnOnce()) -> Result<Response, HttpError> {
+    let mut on_sent = Some(on_sent);
+    let mut sent = || {
+        if let Some(f) = on_sent.take() {
+            f();
+        }
+    };
+    let result = exchange(req, &mut sent);
+    sent();
+    result
+}
+
+fn exchange(req: &Request, sent: &mut dyn FnMut()) -> Result<Response, HttpError> {
     let deadline = Instant::now() + req.timeout;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, req.port));
     let mut stream = TcpStream::connect_timeout(&addr, req.timeout.min(Duration::from_secs(2)))
@@ -85,6 +102,7 @@ pub fn send(req: &Request) -> Result<Response, HttpError> {
     stream
         .write_all(&bytes)
         .map_err(|e| HttpError::Closed(e.to_string()))?;
+    sent();
 
     let mut raw = Vec::new();
     let mut buf = [0u8; 16384];

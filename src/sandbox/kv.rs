@@ -1243,8 +1243,7 @@ fn lists_command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, CmdErr
                 [_, count] => {
                     let count = match parse_i64(count) {
                         Some(n) if n >= 0 => n as usize,
-                        Some(_) => return Err(err("value is out of range, must be positive")),
-                        None => return Err(CmdError::NotInteger),
+                        _ => return Err(err("value is out of range, must be positive")),
                     };
                     if ks.list(key, now)?.is_none() {
                         return Ok(Reply::NilArray);
@@ -1606,7 +1605,7 @@ fn server_command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, CmdEr
                     Some(2) => {}
                     Some(_) => {
                         return Err(CmdError::Coded(
-                            "NOPROTO sorry, this protocol version is not supported".into(),
+                            "NOPROTO unsupported protocol version".into(),
                         ));
                     }
                     None => return Err(err("Protocol version is not an integer or out of range")),
@@ -1629,6 +1628,11 @@ fn server_command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, CmdEr
                 text("modules"),
                 Reply::Array(Vec::new()),
             ])
+        }
+        "AUTH" if a.len() > 1 => {
+            return Err(CmdError::Coded(
+                "WRONGPASS invalid username-password pair or user is disabled.".into(),
+            ));
         }
         "AUTH" => {
             return Err(err(
@@ -2188,4 +2192,1019 @@ fn match_class(pattern: &[u8], mut p: usize, c: u8) -> Option<usize> {
         }
     }
     (matched != negate).then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // ---------------------------------------------------------------------------------------
+    // Helpers
+    // ---------------------------------------------------------------------------------------
+
+    fn words(line: &str) -> Vec<Bytes> {
+        split_inline(line.as_bytes()).expect("test command parses")
+    }
+
+    fn bulk(s: &str) -> Reply {
+        Reply::Bulk(s.as_bytes().to_vec())
+    }
+
+    fn bulks(items: &[&str]) -> Reply {
+        Reply::Array(items.iter().map(|s| bulk(s)).collect())
+    }
+
+    fn error(msg: &str) -> Reply {
+        Reply::Error(msg.to_owned())
+    }
+
+    const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    const NOT_INT: &str = "ERR value is not an integer or out of range";
+
+    /// Runs commands straight against a [`State`], with a clock the test controls.
+    struct Harness {
+        state: State,
+        session: Session,
+        now: Instant,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            Harness {
+                state: State::new(),
+                session: Session::new(1, "test".into(), 6379),
+                now: Instant::now(),
+            }
+        }
+
+        fn run(&mut self, line: &str) -> Reply {
+            match self.outcome(line) {
+                Outcome::Reply(reply) => reply,
+                Outcome::Block(block) => panic!("{line} blocked: {block:?}"),
+            }
+        }
+
+        fn outcome(&mut self, line: &str) -> Outcome {
+            let before = self.state.writes;
+            let outcome = execute(
+                &mut self.state,
+                &mut self.session,
+                &words(line),
+                false,
+                self.now,
+            );
+            if self.state.writes != before {
+                self.state.serve_waiters(self.now);
+            }
+            outcome
+        }
+
+        fn advance(&mut self, ms: u64) {
+            self.now += Duration::from_millis(ms);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Protocol
+    // ---------------------------------------------------------------------------------------
+
+    fn parse_all(input: &[u8]) -> Result<Vec<Vec<Bytes>>, ReadError> {
+        let mut reader = RespReader::new(input);
+        let mut commands = Vec::new();
+        while let Some(command) = reader.read_command()? {
+            commands.push(command);
+        }
+        Ok(commands)
+    }
+
+    fn strs(commands: &[Vec<Bytes>]) -> Vec<Vec<String>> {
+        commands
+            .iter()
+            .map(|c| c.iter().map(|a| lossy(a)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn parser_reads_resp_arrays_binary_safe() {
+        let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\na\r\nb\r\n*1\r\n$4\r\nPING\r\n";
+        let commands = parse_all(input).unwrap();
+        assert_eq!(strs(&commands), [vec!["SET", "k", "a\r\nb"], vec!["PING"]]);
+    }
+
+    #[test]
+    fn parser_reads_inline_commands_with_quotes() {
+        let input =
+            b"PING\r\nSET k \"hello world\"\n\r\n   \r\nECHO 'it''s'\r\nECHO \"a\\x41\\n\" x\r\n";
+        let commands = parse_all(input);
+        // 'it''s' has a quote right after a closing quote: unbalanced, as in Redis.
+        assert!(matches!(commands, Err(ReadError::Protocol(m)) if m.contains("unbalanced")));
+        let input = b"PING\r\nSET k \"hello world\"\n\r\n   \r\nECHO 'it\\'s' \"a\\x41\\n\" x\r\n";
+        assert_eq!(
+            strs(&parse_all(input).unwrap()),
+            [
+                vec!["PING"],
+                vec!["SET", "k", "hello world"],
+                vec!["ECHO", "it's", "aA\n", "x"]
+            ]
+        );
+    }
+
+    #[test]
+    fn parser_skips_empty_arrays_and_mixes_styles() {
+        let input = b"*0\r\n*-1\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$0\r\n\r\n";
+        assert_eq!(
+            strs(&parse_all(input).unwrap()),
+            [vec!["PING"], vec!["ECHO", ""]]
+        );
+    }
+
+    #[test]
+    fn parser_reports_protocol_errors_like_redis() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"*x\r\n", "invalid multibulk length"),
+            (b"*2\r\n$3\r\nGET\r\n$x\r\n", "invalid bulk length"),
+            (b"*2\r\n$3\r\nGET\r\n$-1\r\n", "invalid bulk length"),
+            (b"*1\r\nGET\r\n", "expected '$', got 'G'"),
+            (b"SET k \"open\r\n", "unbalanced quotes in request"),
+        ];
+        for (input, expected) in cases {
+            match parse_all(input) {
+                Err(ReadError::Protocol(msg)) => assert_eq!(msg, *expected),
+                other => panic!("{input:?}: expected a protocol error, got {other:?}"),
+            }
+        }
+        let huge = vec![b'a'; MAX_INLINE + 10];
+        assert!(matches!(parse_all(&huge), Err(ReadError::Protocol(m)) if m.contains("too big")));
+    }
+
+    #[test]
+    fn parser_treats_truncated_input_as_closed() {
+        for input in [&b"*2\r\n$3\r\nGET\r\n"[..], b"*1\r\n$5\r\nab", b"PING"] {
+            assert!(
+                matches!(parse_all(input), Err(ReadError::Closed)),
+                "{input:?}"
+            );
+        }
+        assert!(parse_all(b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn replies_encode_as_resp2() {
+        let reply = Reply::Array(vec![
+            Reply::OK,
+            Reply::Int(-3),
+            bulk("hi"),
+            Reply::Nil,
+            Reply::NilArray,
+            Reply::Array(Vec::new()),
+            error("ERR bad\r\nline"),
+        ]);
+        let mut out = Vec::new();
+        reply.encode(&mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "*7\r\n+OK\r\n:-3\r\n$2\r\nhi\r\n$-1\r\n*-1\r\n*0\r\n-ERR bad  line\r\n"
+        );
+    }
+
+    #[test]
+    fn integers_parse_as_strictly_as_redis() {
+        for (text, expected) in [
+            ("0", Some(0)),
+            ("42", Some(42)),
+            ("-7", Some(-7)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("-9223372036854775808", Some(i64::MIN)),
+            ("9223372036854775808", None),
+            ("007", None),
+            ("-0", None),
+            ("+1", None),
+            (" 1", None),
+            ("1.5", None),
+            ("", None),
+            ("-", None),
+        ] {
+            assert_eq!(parse_i64(text.as_bytes()), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn glob_matches_like_redis() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "anything", true),
+            ("*", "", true),
+            ("h?llo", "hello", true),
+            ("h?llo", "hllo", false),
+            ("h*llo", "hllo", true),
+            ("h*llo", "heeeello", true),
+            ("h[ae]llo", "hallo", true),
+            ("h[ae]llo", "hillo", false),
+            ("h[^e]llo", "hallo", true),
+            ("h[^e]llo", "hello", false),
+            ("h[a-b]llo", "hbllo", true),
+            ("h[a-b]llo", "hcllo", false),
+            ("h[b-a]llo", "hallo", true),
+            ("a\\*b", "a*b", true),
+            ("a\\*b", "axb", false),
+            ("a[\\]]b", "a]b", true),
+            ("user:*:name", "user:42:name", true),
+            ("user:*:name", "user:42:age", false),
+            ("*a*b*c", "xxaxxbxxc", true),
+            ("*a*b*c", "xxaxxbxx", false),
+            ("job:?", "job:10", false),
+            ("trailing\\", "trailing\\", true),
+            ("[abc", "b", true),
+            ("", "", true),
+            ("", "a", false),
+            (
+                "a*a*a*a*a*a*a*a*a*a*b",
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                false,
+            ),
+        ];
+        for (pattern, key, expected) in cases {
+            assert_eq!(
+                glob_match(pattern.as_bytes(), key.as_bytes()),
+                *expected,
+                "{pattern:?} vs {key:?}"
+            );
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Commands
+    // ---------------------------------------------------------------------------------------
+
+    #[test]
+    fn strings_set_get_and_options() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("GET k"), Reply::Nil);
+        assert_eq!(h.run("SET k v1"), Reply::OK);
+        assert_eq!(h.run("GET k"), bulk("v1"));
+        assert_eq!(h.run("SET k v2 NX"), Reply::Nil);
+        assert_eq!(h.run("SET other v NX"), Reply::OK);
+        assert_eq!(h.run("SET missing v XX"), Reply::Nil);
+        assert_eq!(h.run("SET k v3 XX GET"), bulk("v1"));
+        assert_eq!(h.run("GET k"), bulk("v3"));
+        assert_eq!(h.run("SET k v4 nx get"), bulk("v3"));
+        assert_eq!(h.run("SET k a NX XX"), error("ERR syntax error"));
+        assert_eq!(h.run("SET k a EX 1 PX 5"), error("ERR syntax error"));
+        assert_eq!(h.run("SET k a EX"), error("ERR syntax error"));
+        assert_eq!(h.run("SET k a BOGUS"), error("ERR syntax error"));
+        assert_eq!(h.run("SET k a EX x"), error(NOT_INT));
+        assert_eq!(
+            h.run("SET k a EX 0"),
+            error("ERR invalid expire time in 'set' command")
+        );
+        assert_eq!(h.run("SETNX k x"), Reply::Int(0));
+        assert_eq!(h.run("SETNX fresh x"), Reply::Int(1));
+        assert_eq!(h.run("MSET a 1 b 2"), Reply::OK);
+        assert_eq!(
+            h.run("MGET a b nope"),
+            Reply::Array(vec![bulk("1"), bulk("2"), Reply::Nil])
+        );
+        assert_eq!(
+            h.run("MSET a"),
+            error("ERR wrong number of arguments for 'mset' command")
+        );
+        assert_eq!(h.run("APPEND a 23"), Reply::Int(3));
+        assert_eq!(h.run("APPEND new xy"), Reply::Int(2));
+        assert_eq!(h.run("STRLEN a"), Reply::Int(3));
+        assert_eq!(h.run("GETDEL a"), bulk("123"));
+        assert_eq!(h.run("GETDEL a"), Reply::Nil);
+        assert_eq!(h.run("RPUSH l x"), Reply::Int(1));
+        assert_eq!(h.run("GET l"), error(WRONGTYPE));
+        assert_eq!(h.run("SET l x GET"), error(WRONGTYPE));
+        assert_eq!(h.run("SET l plain"), Reply::OK, "SET overwrites any type");
+        assert_eq!(h.run("GET l"), bulk("plain"));
+    }
+
+    #[test]
+    fn strings_counters() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("INCR n"), Reply::Int(1));
+        assert_eq!(h.run("INCRBY n 41"), Reply::Int(42));
+        assert_eq!(h.run("DECR n"), Reply::Int(41));
+        assert_eq!(h.run("DECRBY n 50"), Reply::Int(-9));
+        assert_eq!(h.run("GET n"), bulk("-9"));
+        assert_eq!(h.run("INCRBY n 1x"), error(NOT_INT));
+        h.run("SET s abc");
+        assert_eq!(h.run("INCR s"), error(NOT_INT));
+        h.run("SET big 9223372036854775807");
+        assert_eq!(
+            h.run("INCR big"),
+            error("ERR increment or decrement would overflow")
+        );
+        assert_eq!(
+            h.run("DECRBY n -9223372036854775808"),
+            error("ERR decrement would overflow")
+        );
+        h.run("LPUSH l a");
+        assert_eq!(h.run("INCR l"), error(WRONGTYPE));
+    }
+
+    #[test]
+    fn keys_family() {
+        let mut h = Harness::new();
+        for line in [
+            "SET user:1 a",
+            "SET user:2 b",
+            "SET user:10 c",
+            "RPUSH q x",
+            "HSET h f v",
+        ] {
+            h.run(line);
+        }
+        assert_eq!(h.run("KEYS user:?"), bulks(&["user:1", "user:2"]));
+        assert_eq!(
+            h.run("KEYS *"),
+            bulks(&["h", "q", "user:1", "user:10", "user:2"])
+        );
+        assert_eq!(h.run("KEYS user:[^1]*"), bulks(&["user:2"]));
+        assert_eq!(h.run("EXISTS user:1 user:1 nope"), Reply::Int(2));
+        assert_eq!(h.run("TYPE user:1"), Reply::Simple("string"));
+        assert_eq!(h.run("TYPE q"), Reply::Simple("list"));
+        assert_eq!(h.run("TYPE h"), Reply::Simple("hash"));
+        assert_eq!(h.run("TYPE nope"), Reply::Simple("none"));
+        assert_eq!(h.run("DBSIZE"), Reply::Int(5));
+        assert_eq!(h.run("DEL user:1 user:2 nope"), Reply::Int(2));
+        assert_eq!(h.run("DBSIZE"), Reply::Int(3));
+        assert_eq!(h.run("FLUSHDB"), Reply::OK);
+        assert_eq!(h.run("DBSIZE"), Reply::Int(0));
+        assert_eq!(h.run("FLUSHALL NOW"), error("ERR syntax error"));
+    }
+
+    #[test]
+    fn select_isolates_databases() {
+        let mut h = Harness::new();
+        h.run("SET k zero");
+        assert_eq!(h.run("SELECT 3"), Reply::OK);
+        assert_eq!(h.run("GET k"), Reply::Nil);
+        h.run("SET k three");
+        assert_eq!(h.run("SELECT 0"), Reply::OK);
+        assert_eq!(h.run("GET k"), bulk("zero"));
+        assert_eq!(h.run("SELECT 16"), error("ERR DB index is out of range"));
+        assert_eq!(h.run("SELECT -1"), error("ERR DB index is out of range"));
+        assert_eq!(h.run("SELECT x"), error(NOT_INT));
+        assert_eq!(h.state.store.dbs[3].keys(b"*", h.now), [b"k".to_vec()]);
+        assert_eq!(h.run("FLUSHALL"), Reply::OK);
+        assert_eq!(h.state.store.dbs[3].len(h.now), 0);
+    }
+
+    #[test]
+    fn expiry_is_lazy_and_honoured_everywhere() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("SET k v PX 100"), Reply::OK);
+        h.run("SET forever v");
+        assert_eq!(h.run("PTTL k"), Reply::Int(100));
+        assert_eq!(h.run("TTL k"), Reply::Int(0));
+        assert_eq!(h.run("TTL forever"), Reply::Int(-1));
+        assert_eq!(h.run("TTL nope"), Reply::Int(-2));
+        h.advance(99);
+        assert_eq!(h.run("GET k"), bulk("v"));
+        h.advance(1);
+        assert_eq!(h.run("EXISTS k"), Reply::Int(0));
+        assert_eq!(h.run("KEYS *"), bulks(&["forever"]));
+        assert_eq!(h.run("DBSIZE"), Reply::Int(1));
+        assert_eq!(h.run("GET k"), Reply::Nil);
+        assert_eq!(h.run("TTL k"), Reply::Int(-2));
+
+        // Expired lists vanish too, and INCR on an expired key starts from zero.
+        h.run("RPUSH q a");
+        h.run("PEXPIRE q 10");
+        h.run("SET n 5 EX 1");
+        h.advance(1000);
+        assert_eq!(h.run("LLEN q"), Reply::Int(0));
+        assert_eq!(h.run("INCR n"), Reply::Int(1));
+        assert_eq!(h.run("TTL n"), Reply::Int(-1));
+
+        // INCR keeps a TTL; SET clears it unless KEEPTTL.
+        h.run("SET c 1 EX 100");
+        h.run("INCR c");
+        assert_eq!(h.run("TTL c"), Reply::Int(100));
+        h.run("SET c 1 KEEPTTL");
+        assert_eq!(h.run("TTL c"), Reply::Int(100));
+        h.run("SET c 1");
+        assert_eq!(h.run("TTL c"), Reply::Int(-1));
+    }
+
+    #[test]
+    fn expire_options_and_persist() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("EXPIRE nope 10"), Reply::Int(0));
+        h.run("SET k v");
+        assert_eq!(h.run("EXPIRE k 10 XX"), Reply::Int(0));
+        assert_eq!(h.run("EXPIRE k 10 NX"), Reply::Int(1));
+        assert_eq!(h.run("EXPIRE k 20 NX"), Reply::Int(0));
+        assert_eq!(h.run("EXPIRE k 5 GT"), Reply::Int(0));
+        assert_eq!(h.run("EXPIRE k 50 GT"), Reply::Int(1));
+        assert_eq!(h.run("EXPIRE k 60 LT"), Reply::Int(0));
+        assert_eq!(h.run("EXPIRE k 30 LT"), Reply::Int(1));
+        assert_eq!(h.run("TTL k"), Reply::Int(30));
+        assert_eq!(h.run("PERSIST k"), Reply::Int(1));
+        assert_eq!(h.run("PERSIST k"), Reply::Int(0));
+        assert_eq!(h.run("TTL k"), Reply::Int(-1));
+        assert_eq!(
+            h.run("EXPIRE k 10 NX XX"),
+            error("ERR NX and XX, GT or LT options at the same time are not compatible")
+        );
+        assert_eq!(
+            h.run("EXPIRE k 10 GT LT"),
+            error("ERR GT and LT options at the same time are not compatible")
+        );
+        assert_eq!(
+            h.run("EXPIRE k 10 FOO"),
+            error("ERR Unsupported option FOO")
+        );
+        assert_eq!(
+            h.run("EXPIRE k 9223372036854775807"),
+            error("ERR invalid expire time in 'expire' command")
+        );
+        assert_eq!(h.run("EXPIRE k 0"), Reply::Int(1), "a past TTL deletes");
+        assert_eq!(h.run("EXISTS k"), Reply::Int(0));
+    }
+
+    #[test]
+    fn lists() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("RPUSH l b c"), Reply::Int(2));
+        assert_eq!(h.run("LPUSH l a z"), Reply::Int(4));
+        assert_eq!(h.run("LRANGE l 0 -1"), bulks(&["z", "a", "b", "c"]));
+        assert_eq!(h.run("LRANGE l -2 -1"), bulks(&["b", "c"]));
+        assert_eq!(h.run("LRANGE l 1 100"), bulks(&["a", "b", "c"]));
+        assert_eq!(h.run("LRANGE l -100 0"), bulks(&["z"]));
+        assert_eq!(h.run("LRANGE l 3 1"), bulks(&[]));
+        assert_eq!(h.run("LRANGE nope 0 -1"), bulks(&[]));
+        assert_eq!(h.run("LINDEX l -1"), bulk("c"));
+        assert_eq!(h.run("LINDEX l 9"), Reply::Nil);
+        assert_eq!(h.run("LLEN l"), Reply::Int(4));
+        assert_eq!(h.run("LPOP l"), bulk("z"));
+        assert_eq!(h.run("RPOP l"), bulk("c"));
+        assert_eq!(h.run("LPOP l 5"), bulks(&["a", "b"]));
+        assert_eq!(
+            h.run("EXISTS l"),
+            Reply::Int(0),
+            "an emptied list is deleted"
+        );
+        assert_eq!(h.run("LPOP l"), Reply::Nil);
+        assert_eq!(h.run("LPOP l 2"), Reply::NilArray);
+        assert_eq!(
+            h.run("LPOP l -1"),
+            error("ERR value is out of range, must be positive")
+        );
+        h.run("SET s x");
+        assert_eq!(h.run("LPUSH s x"), error(WRONGTYPE));
+        assert_eq!(h.run("LLEN s"), error(WRONGTYPE));
+        assert_eq!(h.run("GET s"), bulk("x"), "a failed push changes nothing");
+    }
+
+    #[test]
+    fn lrem_counts_from_either_end() {
+        let mut h = Harness::new();
+        h.run("RPUSH l a x b x c x");
+        assert_eq!(h.run("LREM l 1 x"), Reply::Int(1));
+        assert_eq!(h.run("LRANGE l 0 -1"), bulks(&["a", "b", "x", "c", "x"]));
+        assert_eq!(h.run("LREM l -1 x"), Reply::Int(1));
+        assert_eq!(h.run("LRANGE l 0 -1"), bulks(&["a", "b", "x", "c"]));
+        h.run("RPUSH l x");
+        assert_eq!(h.run("LREM l 0 x"), Reply::Int(2));
+        assert_eq!(h.run("LRANGE l 0 -1"), bulks(&["a", "b", "c"]));
+        assert_eq!(h.run("LREM l 0 nope"), Reply::Int(0));
+        assert_eq!(h.run("LREM nope 0 x"), Reply::Int(0));
+    }
+
+    #[test]
+    fn lmove_and_rpoplpush() {
+        let mut h = Harness::new();
+        h.run("RPUSH src 1 2 3");
+        assert_eq!(h.run("LMOVE src dst RIGHT LEFT"), bulk("3"));
+        assert_eq!(h.run("LMOVE src dst left right"), bulk("1"));
+        assert_eq!(h.run("LRANGE dst 0 -1"), bulks(&["3", "1"]));
+        assert_eq!(h.run("RPOPLPUSH src dst"), bulk("2"));
+        assert_eq!(h.run("EXISTS src"), Reply::Int(0));
+        assert_eq!(h.run("LMOVE src dst LEFT LEFT"), Reply::Nil);
+        assert_eq!(h.run("LMOVE dst dst RIGHT LEFT"), bulk("1"), "rotation");
+        assert_eq!(h.run("LRANGE dst 0 -1"), bulks(&["1", "2", "3"]));
+        assert_eq!(h.run("LMOVE dst x UP LEFT"), error("ERR syntax error"));
+        h.run("SET s x");
+        assert_eq!(h.run("LMOVE dst s LEFT LEFT"), error(WRONGTYPE));
+        assert_eq!(h.run("LLEN dst"), Reply::Int(3), "nothing moved");
+    }
+
+    #[test]
+    fn hashes() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("HSET h a 1 b 2"), Reply::Int(2));
+        assert_eq!(h.run("HSET h a 10 c 3"), Reply::Int(1));
+        assert_eq!(h.run("HGET h a"), bulk("10"));
+        assert_eq!(h.run("HGET h nope"), Reply::Nil);
+        assert_eq!(h.run("HGET nope a"), Reply::Nil);
+        assert_eq!(h.run("HGETALL h"), bulks(&["a", "10", "b", "2", "c", "3"]));
+        assert_eq!(h.run("HKEYS h"), bulks(&["a", "b", "c"]));
+        assert_eq!(h.run("HVALS h"), bulks(&["10", "2", "3"]));
+        assert_eq!(
+            h.run("HMGET h a nope"),
+            Reply::Array(vec![bulk("10"), Reply::Nil])
+        );
+        assert_eq!(h.run("HLEN h"), Reply::Int(3));
+        assert_eq!(h.run("HEXISTS h b"), Reply::Int(1));
+        assert_eq!(h.run("HINCRBY h a 5"), Reply::Int(15));
+        assert_eq!(h.run("HINCRBY h new -2"), Reply::Int(-2));
+        assert_eq!(h.run("HINCRBY h a x"), error(NOT_INT));
+        h.run("HSET h text abc");
+        assert_eq!(
+            h.run("HINCRBY h text 1"),
+            error("ERR hash value is not an integer")
+        );
+        assert_eq!(h.run("HDEL h a b nope"), Reply::Int(2));
+        assert_eq!(h.run("HSETNX h c 99"), Reply::Int(0));
+        assert_eq!(h.run("HMSET h2 f v"), Reply::OK);
+        assert_eq!(h.run("HDEL h2 f"), Reply::Int(1));
+        assert_eq!(
+            h.run("EXISTS h2"),
+            Reply::Int(0),
+            "an emptied hash is deleted"
+        );
+        assert_eq!(h.run("HGETALL h2"), bulks(&[]));
+        assert_eq!(
+            h.run("HSET h a"),
+            error("ERR wrong number of arguments for 'hset' command")
+        );
+        assert_eq!(
+            h.run("HSET h a 1 b"),
+            error("ERR wrong number of arguments for 'hset' command")
+        );
+        h.run("SET s x");
+        assert_eq!(h.run("HSET s f v"), error(WRONGTYPE));
+        assert_eq!(h.run("HGETALL s"), error(WRONGTYPE));
+    }
+
+    #[test]
+    fn errors_match_redis() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run("FOO a b"),
+            error("ERR unknown command 'FOO', with args beginning with: 'a' 'b' ")
+        );
+        assert_eq!(
+            h.run("get"),
+            error("ERR wrong number of arguments for 'get' command")
+        );
+        assert_eq!(
+            h.run("PING a b"),
+            error("ERR wrong number of arguments for 'ping' command")
+        );
+        assert_eq!(
+            h.run("LRANGE l 0"),
+            error("ERR wrong number of arguments for 'lrange' command")
+        );
+    }
+
+    #[test]
+    fn server_commands_answer_harmlessly() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("PING"), Reply::Simple("PONG"));
+        assert_eq!(h.run("ping hi"), bulk("hi"));
+        assert_eq!(h.run("ECHO hello"), bulk("hello"));
+        assert_eq!(h.run("CLIENT SETNAME worker-1"), Reply::OK);
+        assert_eq!(h.run("CLIENT GETNAME"), bulk("worker-1"));
+        assert_eq!(h.run("CLIENT SETINFO LIB-NAME redis-py"), Reply::OK);
+        assert_eq!(h.run("CLIENT ID"), Reply::Int(1));
+        assert!(matches!(h.run("CLIENT SETNAME \"a b\""), Reply::Error(_)));
+        assert_eq!(
+            h.run("CLIENT FOO"),
+            error("ERR unknown subcommand 'FOO'. Try CLIENT HELP.")
+        );
+        assert_eq!(h.run("COMMAND"), bulks(&[]));
+        assert_eq!(h.run("COMMAND DOCS"), bulks(&[]));
+        assert_eq!(h.run("CONFIG GET databases"), bulks(&["databases", "16"]));
+        h.run("SET k v");
+        let Reply::Bulk(info) = h.run("INFO") else {
+            panic!("INFO is a bulk string")
+        };
+        let info = lossy(&info);
+        assert!(info.contains("redis_version:"), "{info}");
+        assert!(info.contains("db0:keys=1,expires=0"), "{info}");
+        assert!(matches!(h.run("HELLO 2"), Reply::Array(items) if items.len() == 14));
+        assert_eq!(
+            h.run("HELLO 3"),
+            error("NOPROTO unsupported protocol version")
+        );
+    }
+
+    #[test]
+    fn writes_count_every_write_command_even_without_effect() {
+        let mut h = Harness::new();
+        for line in [
+            "GET k",
+            "KEYS *",
+            "EXISTS k",
+            "LRANGE l 0 -1",
+            "PING",
+            "NOPE",
+        ] {
+            h.run(line);
+        }
+        assert_eq!(h.state.writes, 0);
+        for line in [
+            "SET k v",
+            "DEL nope",
+            "INCR n",
+            "LPUSH l a",
+            "LPOP nope",
+            "HSET h f v",
+        ] {
+            h.run(line);
+        }
+        h.run("LPUSH k x"); // WRONGTYPE, still a write command
+        assert_eq!(h.state.writes, 7);
+        h.run("SET k");
+        assert_eq!(
+            h.state.writes, 7,
+            "a command rejected for its arity is not run"
+        );
+    }
+
+    #[test]
+    fn blocking_pop_serves_at_once_or_blocks() {
+        let mut h = Harness::new();
+        h.run("RPUSH b x");
+        assert_eq!(h.run("BLPOP a b 0"), bulks(&["b", "x"]));
+        let Outcome::Block(block) = h.outcome("BRPOP a b 1.5") else {
+            panic!("BRPOP on empty lists blocks")
+        };
+        assert_eq!(block.keys, [b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(block.op, BlockOp::Pop(End::Right));
+        assert_eq!(block.deadline, Some(h.now + Duration::from_millis(1500)));
+        assert!(matches!(
+            h.outcome("BLPOP a 0"),
+            Outcome::Block(Block { deadline: None, .. })
+        ));
+        assert_eq!(
+            h.run("BLPOP a x"),
+            error("ERR timeout is not a float or out of range")
+        );
+        assert_eq!(h.run("BLPOP a -1"), error("ERR timeout is negative"));
+        h.run("SET s v");
+        assert_eq!(h.run("BLPOP s 0"), error(WRONGTYPE));
+        h.run("RPUSH src 1");
+        assert_eq!(h.run("BLMOVE src dst LEFT RIGHT 0"), bulk("1"));
+        assert_eq!(h.run("BRPOPLPUSH dst src 0"), bulk("1"));
+        assert!(matches!(
+            h.outcome("BLMOVE nope dst LEFT RIGHT 0"),
+            Outcome::Block(_)
+        ));
+    }
+
+    #[test]
+    fn pushes_serve_waiters_oldest_first_and_chain_moves() {
+        let mut h = Harness::new();
+        let waiter = |id, keys: &[&str], op| Waiter {
+            id,
+            conn: id,
+            db: 0,
+            keys: keys.iter().map(|k| k.as_bytes().to_vec()).collect(),
+            op,
+        };
+        h.state
+            .waiters
+            .push_back(waiter(1, &["q"], BlockOp::Pop(End::Right)));
+        h.state
+            .waiters
+            .push_back(waiter(2, &["other", "q"], BlockOp::Pop(End::Left)));
+        h.state.waiters.push_back(waiter(
+            3,
+            &["q"],
+            BlockOp::Move {
+                dst: b"done".to_vec(),
+                from: End::Left,
+                to: End::Left,
+            },
+        ));
+        h.state
+            .waiters
+            .push_back(waiter(4, &["done"], BlockOp::Pop(End::Left)));
+        assert_eq!(
+            h.run("LPUSH q a b"),
+            Reply::Int(2),
+            "the pusher sees the length"
+        );
+        assert_eq!(h.state.served.remove(&1), Some(bulks(&["q", "a"])));
+        assert_eq!(h.state.served.remove(&2), Some(bulks(&["q", "b"])));
+        assert_eq!(h.state.waiters.len(), 2);
+        assert_eq!(h.run("RPUSH q c"), Reply::Int(1));
+        assert_eq!(h.state.served.remove(&3), Some(bulk("c")));
+        assert_eq!(
+            h.state.served.remove(&4),
+            Some(bulks(&["done", "c"])),
+            "the moved element wakes the waiter on the destination"
+        );
+        assert!(h.state.waiters.is_empty());
+        assert_eq!(h.run("DBSIZE"), Reply::Int(0));
+    }
+
+    #[test]
+    fn multi_exec_runs_blocking_pops_without_blocking() {
+        let mut h = Harness::new();
+        let outcome = execute(
+            &mut h.state,
+            &mut h.session,
+            &words("BLPOP nope 0"),
+            true,
+            h.now,
+        );
+        assert_eq!(outcome, Outcome::Reply(Reply::NilArray));
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The server over TCP
+    // ---------------------------------------------------------------------------------------
+
+    /// A bare RESP client for the tests.
+    struct Client {
+        stream: TcpStream,
+        reader: BufReader<TcpStream>,
+    }
+
+    impl Client {
+        fn connect(server: &KvServer) -> Client {
+            let stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let reader = BufReader::new(stream.try_clone().unwrap());
+            Client { stream, reader }
+        }
+
+        fn send(&mut self, line: &str) {
+            let args = words(line);
+            let mut out = format!("*{}\r\n", args.len()).into_bytes();
+            for arg in args {
+                out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+                out.extend_from_slice(&arg);
+                out.extend_from_slice(b"\r\n");
+            }
+            self.stream.write_all(&out).unwrap();
+        }
+
+        fn read(&mut self) -> Reply {
+            read_reply(&mut self.reader).expect("a reply")
+        }
+
+        fn call(&mut self, line: &str) -> Reply {
+            self.send(line);
+            self.read()
+        }
+
+        /// True when the server closed the connection (end of input, no reply).
+        fn is_closed(&mut self) -> bool {
+            let mut byte = [0];
+            match self.reader.read(&mut byte) {
+                Ok(0) => true,
+                Err(e) => e.kind() == io::ErrorKind::ConnectionReset,
+                Ok(_) => false,
+            }
+        }
+    }
+
+    fn read_reply(r: &mut impl BufRead) -> io::Result<Reply> {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let (kind, rest) = line.trim_end_matches("\r\n").split_at(1);
+        let number = || rest.parse::<i64>().unwrap();
+        Ok(match kind {
+            "+" => Reply::Simple(Box::leak(rest.to_owned().into_boxed_str())),
+            "-" => Reply::Error(rest.to_owned()),
+            ":" => Reply::Int(number()),
+            "$" if number() < 0 => Reply::Nil,
+            "$" => {
+                let mut data = vec![0; number() as usize + 2];
+                r.read_exact(&mut data)?;
+                data.truncate(data.len() - 2);
+                Reply::Bulk(data)
+            }
+            "*" if number() < 0 => Reply::NilArray,
+            "*" => Reply::Array(
+                (0..number())
+                    .map(|_| read_reply(r))
+                    .collect::<io::Result<_>>()?,
+            ),
+            _ => panic!("bad reply line {line:?}"),
+        })
+    }
+
+    /// Waits (on the store's change signal, with a deadline) until `condition` holds.
+    fn wait_until(server: &KvServer, what: &str, condition: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !condition() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            server.wait_for_change(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn serves_resp_and_inline_clients() {
+        let server = KvServer::start(0).unwrap();
+        assert_eq!(
+            server.url(),
+            format!("redis://127.0.0.1:{}/0", server.port())
+        );
+        let mut raw = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+        raw.write_all(b"PING\r\nSET greeting \"hello world\"\r\nGET greeting\r\n")
+            .unwrap();
+        let mut reader = BufReader::new(raw.try_clone().unwrap());
+        assert_eq!(read_reply(&mut reader).unwrap(), Reply::Simple("PONG"));
+        assert_eq!(read_reply(&mut reader).unwrap(), Reply::OK);
+        assert_eq!(read_reply(&mut reader).unwrap(), bulk("hello world"));
+        assert_eq!(server.get("greeting").as_deref(), Some("hello world"));
+
+        let mut client = Client::connect(&server);
+        assert_eq!(client.call("RPUSH q a b"), Reply::Int(2));
+        assert_eq!(client.call("HSET h f v"), Reply::Int(1));
+        assert_eq!(server.list("q"), ["a", "b"]);
+        assert_eq!(server.list_len("q"), 2);
+        assert_eq!(server.list_len("nope"), 0);
+        assert_eq!(server.hash("h").get("f").map(String::as_str), Some("v"));
+        assert_eq!(server.keys("*"), ["greeting", "h", "q"]);
+        assert_eq!(server.dbsize(0), 3);
+        assert_eq!(server.writes(), 3);
+        assert_eq!(server.commands(), 5);
+        client.call("SELECT 2");
+        client.call("SET two 2");
+        assert_eq!(server.keys_in(2, "*"), ["two"]);
+        assert!(server.keys_in(99, "*").is_empty());
+
+        server.set("seeded", "yes");
+        assert_eq!(client.call("SELECT 0"), Reply::OK);
+        assert_eq!(client.call("GET seeded"), bulk("yes"));
+        assert_eq!(client.call("QUIT"), Reply::OK);
+        assert!(client.is_closed());
+    }
+
+    #[test]
+    fn protocol_errors_close_the_connection() {
+        let server = KvServer::start(0).unwrap();
+        let mut raw = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+        raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        raw.write_all(b"*x\r\n").unwrap();
+        let mut reply = String::new();
+        raw.read_to_string(&mut reply).unwrap();
+        assert_eq!(reply, "-ERR Protocol error: invalid multibulk length\r\n");
+    }
+
+    #[test]
+    fn multi_exec_and_discard() {
+        let server = KvServer::start(0).unwrap();
+        let mut c = Client::connect(&server);
+        assert_eq!(c.call("EXEC"), error("ERR EXEC without MULTI"));
+        assert_eq!(c.call("MULTI"), Reply::OK);
+        assert_eq!(c.call("MULTI"), error("ERR MULTI calls can not be nested"));
+        assert_eq!(c.call("INCR n"), Reply::Simple("QUEUED"));
+        assert_eq!(c.call("BLPOP nope 0"), Reply::Simple("QUEUED"));
+        assert_eq!(c.call("INCR n"), Reply::Simple("QUEUED"));
+        assert_eq!(
+            c.call("EXEC"),
+            Reply::Array(vec![Reply::Int(1), Reply::NilArray, Reply::Int(2)])
+        );
+        assert_eq!(c.call("MULTI"), Reply::OK);
+        assert_eq!(c.call("INCR n"), Reply::Simple("QUEUED"));
+        assert_eq!(c.call("DISCARD"), Reply::OK);
+        assert_eq!(c.call("MULTI"), Reply::OK);
+        assert!(matches!(c.call("SET k"), Reply::Error(_)));
+        assert_eq!(
+            c.call("EXEC"),
+            error("EXECABORT Transaction discarded because of previous errors.")
+        );
+        assert_eq!(c.call("GET n"), bulk("2"));
+    }
+
+    #[test]
+    fn blocked_clients_are_served_fifo() {
+        let server = KvServer::start(0).unwrap();
+        let mut first = Client::connect(&server);
+        let mut second = Client::connect(&server);
+        first.send("BRPOP jobs 0");
+        wait_until(&server, "the first waiter", || {
+            server.blocked_clients() == 1
+        });
+        second.send("BRPOP other jobs 0");
+        wait_until(&server, "the second waiter", || {
+            server.blocked_clients() == 2
+        });
+
+        let mut producer = Client::connect(&server);
+        assert_eq!(producer.call("LPUSH jobs one two"), Reply::Int(2));
+        assert_eq!(first.read(), bulks(&["jobs", "one"]));
+        assert_eq!(second.read(), bulks(&["jobs", "two"]));
+        assert_eq!(server.blocked_clients(), 0);
+        assert_eq!(server.list_len("jobs"), 0);
+        // Both connections keep working after being served.
+        assert_eq!(first.call("PING"), Reply::Simple("PONG"));
+        assert_eq!(second.call("PING"), Reply::Simple("PONG"));
+    }
+
+    #[test]
+    fn blocking_pop_times_out_with_nil() {
+        let server = KvServer::start(0).unwrap();
+        let mut c = Client::connect(&server);
+        let start = Instant::now();
+        assert_eq!(c.call("BLPOP nothing 0.2"), Reply::NilArray);
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_millis(190), "{waited:?}");
+        assert!(waited < Duration::from_secs(2), "{waited:?}");
+        assert_eq!(server.blocked_clients(), 0);
+        assert_eq!(c.call("BLMOVE nothing x LEFT LEFT 0.05"), Reply::NilArray);
+    }
+
+    #[test]
+    fn blmove_is_woken_by_a_push_and_in_process_rpush() {
+        let server = KvServer::start(0).unwrap();
+        let mut worker = Client::connect(&server);
+        worker.send("BLMOVE jobs processing RIGHT LEFT 0");
+        wait_until(&server, "the worker to block", || {
+            server.blocked_clients() == 1
+        });
+        assert_eq!(server.rpush("jobs", &["job-1"]), Ok(1));
+        assert_eq!(worker.read(), bulk("job-1"));
+        assert_eq!(server.list("processing"), ["job-1"]);
+        assert_eq!(server.list_len("jobs"), 0);
+        server.set("s", "x");
+        assert_eq!(server.rpush("s", &["y"]), Err(KvTypeError));
+    }
+
+    #[test]
+    fn a_client_that_disconnects_while_blocked_does_not_swallow_a_push() {
+        let server = KvServer::start(0).unwrap();
+        let mut worker = Client::connect(&server);
+        worker.send("BRPOP jobs 0");
+        wait_until(&server, "the worker to block", || {
+            server.blocked_clients() == 1
+        });
+        drop(worker);
+        wait_until(&server, "the worker to go", || {
+            server.blocked_clients() == 0
+        });
+        let mut producer = Client::connect(&server);
+        assert_eq!(producer.call("LPUSH jobs job-1"), Reply::Int(1));
+        assert_eq!(server.list("jobs"), ["job-1"]);
+    }
+
+    #[test]
+    fn wait_for_change_wakes_on_writes_only() {
+        let server = KvServer::start(0).unwrap();
+        assert!(!server.wait_for_change(Duration::from_millis(20)));
+        let port = server.port();
+        let writer = thread::spawn(move || {
+            let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            (&stream).write_all(b"GET k\r\n").unwrap();
+            read_reply(&mut reader).unwrap();
+            (&stream).write_all(b"SET k v\r\n").unwrap();
+            read_reply(&mut reader).unwrap();
+        });
+        let start = Instant::now();
+        assert!(server.wait_for_change(Duration::from_secs(10)));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        writer.join().unwrap();
+        // The write is complete by the time the waiter wakes.
+        assert_eq!(server.get("k").as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn drop_disconnects_blocked_clients_and_frees_the_port() {
+        let server = KvServer::start(0).unwrap();
+        let port = server.port();
+        let mut blocked = Client::connect(&server);
+        blocked.send("BRPOP jobs 0");
+        wait_until(&server, "the client to block", || {
+            server.blocked_clients() == 1
+        });
+        let mut idle = Client::connect(&server);
+        assert_eq!(idle.call("PING"), Reply::Simple("PONG"));
+
+        let start = Instant::now();
+        drop(server);
+        let took = start.elapsed();
+        eprintln!("drop took {took:?}");
+        assert!(took < Duration::from_millis(500), "drop took {took:?}");
+        assert!(blocked.is_closed(), "the blocked client is disconnected");
+        assert!(idle.is_closed(), "idle clients are disconnected");
+        assert!(
+            TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "the port refuses connections"
+        );
+    }
+
+    #[test]
+    fn many_servers_start_and_stop_quickly() {
+        let start = Instant::now();
+        for _ in 0..20 {
+            let server = KvServer::start(0).unwrap();
+            let mut c = Client::connect(&server);
+            assert_eq!(c.call("PING"), Reply::Simple("PONG"));
+        }
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
 }

@@ -9,7 +9,7 @@
 Configuration: PORT comes from the environment; everything else from the
 CONFIGS table below, picked by APP_ENV (development unless set).
 
-    PORT=8080 python3 app.py
+    PORT=5050 python3 app.py
 
 Python 3.8+, standard library only.
 """
@@ -45,7 +45,7 @@ CONFIGS = {
     "development": {
         "DATABASE_URL": "sqlite:///shortlink-dev.db",
         "SECRET_KEY": "dev-secret",
-        "BASE_URL": "http://localhost:8000",
+        "BASE_URL": "http://localhost:8080",
     },
     "production": {
         "DATABASE_URL": "sqlite:////var/lib/shortlink/links.db",

@@ -10,11 +10,11 @@ Configuration comes from the environment:
 
     DATABASE_URL  sqlite:////absolute/path.db or sqlite:///:memory: (required)
     SECRET_KEY    signs every new code, sent back as X-Signature (required)
-    BASE_URL      where short links point (default http://localhost:8000)
+    BASE_URL      where short links point (default http://localhost:8080)
 
 `application` is a WSGI application: a web server outside this file loads
 it and listens for it, in production with
-    gunicorn --bind 0.0.0.0:8000 app:application
+    gunicorn --bind 0.0.0.0:8080 app:application
 `python3 app.py` starts a development server instead.
 
 Python 3.8+, standard library only.
@@ -43,8 +43,8 @@ def require(name):
 # --- Config: everything that changes between deploys, and nothing else.
 DATABASE_URL = require("DATABASE_URL")
 SECRET_KEY = require("SECRET_KEY")
-# Factor VII (Port binding): 8000 is the port fixed at the bottom.
-BASE_URL = os.environ.get("BASE_URL", "http://localhost:8000").rstrip("/")
+# Factor VII (Port binding): 8080 is the port fixed at the bottom.
+BASE_URL = os.environ.get("BASE_URL", "http://localhost:8080").rstrip("/")
 
 
 # --- Storage: one SQLite connection, shared by all request threads.
@@ -177,6 +177,6 @@ if __name__ == "__main__":
     # that port finds nothing, and a second copy cannot even start.
     from wsgiref.simple_server import make_server
 
-    print("shortlink: development server on http://127.0.0.1:8000"
+    print("shortlink: development server on http://127.0.0.1:8080"
           " (use a WSGI server in production)", flush=True)
-    make_server("127.0.0.1", 8000, application).serve_forever()
+    make_server("127.0.0.1", 8080, application).serve_forever()

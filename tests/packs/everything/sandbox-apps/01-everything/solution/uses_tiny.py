@@ -1,0 +1,6 @@
+import time
+
+import tinypkg
+
+print("tiny", tinypkg.VERSION, flush=True)
+time.sleep(30)
