@@ -72,8 +72,9 @@ class KV:
                 self._file = self._sock.makefile("rb")
                 if self.db:
                     self._sock.sendall(_encode(["SELECT", self.db]))
-                    if isinstance(self._read(), KVError):
-                        raise KVError("cannot select database %s" % self.db)
+                    reply = self._read()
+                    if isinstance(reply, KVError):
+                        raise reply
             self._sock.sendall(_encode(args))
             return self._read()
         except BaseException:

@@ -22,7 +22,10 @@ pub struct Limits {
     /// CPU seconds (None: unlimited, for a learner's long-running `twelve run`).
     pub cpu_secs: Option<u64>,
     pub open_files: u64,
-    /// Address space in KiB.
+    /// Writable private memory (heap, anonymous mappings) in KiB: what a runaway allocation
+    /// hits first, while thread stacks' and malloc arenas' reservations do not count.
+    pub data_kib: u64,
+    /// Address space in KiB, a backstop.
     pub address_space_kib: u64,
 }
 
@@ -31,7 +34,8 @@ impl Default for Limits {
         Limits {
             cpu_secs: Some(20),
             open_files: 1024,
-            address_space_kib: 2 * 1024 * 1024,
+            data_kib: 512 * 1024,
+            address_space_kib: 4 * 1024 * 1024,
         }
     }
 }
@@ -170,8 +174,8 @@ impl Supervised {
             script.push_str(&format!("ulimit -t {cpu} 2>/dev/null; "));
         }
         script.push_str(&format!(
-            "ulimit -n {} 2>/dev/null; ulimit -v {} 2>/dev/null; ",
-            l.open_files, l.address_space_kib
+            "ulimit -n {} 2>/dev/null; ulimit -d {} 2>/dev/null; ulimit -v {} 2>/dev/null; ",
+            l.open_files, l.data_kib, l.address_space_kib
         ));
         script.push_str(&exec_form(&spec.command));
         let mut cmd = Command::new("/bin/sh");

@@ -1,0 +1,288 @@
+//! The state of the TUI: plain data that only [`super::update::update`] changes and
+//! [`super::view::view`] draws. Handles to processes and threads live in the runtime instead.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ratatui::text::Line;
+
+use crate::check::{CheckReport, LessonReport};
+use crate::lesson::{Lesson, Pack};
+use crate::sandbox::output::StreamKind;
+use crate::workspace::{Progress, Workspace};
+
+use super::theme::ColorMode;
+
+/// Lines kept in the run panel (older ones are counted, not kept).
+pub const RUN_LINES: usize = 1000;
+
+/// The twelve factors, for the map (a pack may hold lessons for only some of them).
+pub const FACTORS: [&str; 12] = [
+    "Codebase",
+    "Dependencies",
+    "Config",
+    "Backing services",
+    "Build, release, run",
+    "Processes",
+    "Port binding",
+    "Concurrency",
+    "Disposability",
+    "Dev/prod parity",
+    "Logs",
+    "Admin processes",
+];
+
+/// Which full screen is showing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    /// Outside a workspace: offer to create one at `dir`.
+    NoWorkspace { dir: PathBuf, error: Option<String> },
+    Map,
+    Lesson,
+    /// Every lesson passed.
+    Complete,
+}
+
+/// A pane of the lesson view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Pane {
+    Text,
+    Files,
+    Checks,
+    Run,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Text, Pane::Files, Pane::Checks, Pane::Run];
+
+    pub fn index(self) -> usize {
+        match self {
+            Pane::Text => 0,
+            Pane::Files => 1,
+            Pane::Checks => 2,
+            Pane::Run => 3,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Text => "Lesson",
+            Pane::Files => "Files",
+            Pane::Checks => "Checks",
+            Pane::Run => "Run",
+        }
+    }
+}
+
+/// A yes/no question waiting for an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// Quit while a check or the service is running.
+    Quit,
+    /// Show the solution before passing.
+    Solution,
+    /// Put the starter files back.
+    Reset,
+}
+
+/// Something drawn over the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Help,
+    Confirm(Confirm),
+    /// The hints revealed so far.
+    Hints,
+    /// The solution as a diff against the learner's files.
+    Solution { lines: Vec<Line<'static>>, scroll: usize },
+    /// A failure's transcript, to select by hand (no clipboard tool).
+    Transcript { text: String },
+    /// The first pass of a lesson.
+    Passed,
+}
+
+/// One check's row in the check panel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckState {
+    Pending,
+    Running { since: Instant },
+    Done(CheckReport),
+}
+
+/// A check in the panel: its title and where it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRow {
+    pub title: String,
+    pub state: CheckState,
+}
+
+/// The check run in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveCheck {
+    /// Events of older runs carry another id and are ignored.
+    pub id: u64,
+    pub started: Instant,
+}
+
+/// The run panel.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunPanel {
+    /// The id of the service run shown (events of others are ignored).
+    pub id: Option<u64>,
+    pub state: RunState,
+    pub url: Option<String>,
+    pub command: Option<String>,
+    pub lines: VecDeque<(StreamKind, String)>,
+    pub dropped: u64,
+}
+
+/// Where the learner's service stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RunState {
+    #[default]
+    Idle,
+    Starting,
+    Running,
+    Stopping,
+    /// It ended by itself, or could not start (the message says how).
+    Ended(String),
+}
+
+impl RunState {
+    /// Whether a process may be alive.
+    pub fn active(&self) -> bool {
+        matches!(self, RunState::Starting | RunState::Running | RunState::Stopping)
+    }
+}
+
+/// An open lesson.
+#[derive(Debug, Clone)]
+pub struct LessonView {
+    /// Index into `pack.lessons`.
+    pub index: usize,
+    pub dir: PathBuf,
+    /// The rendered text, wrapped to `text_width`.
+    pub text: Vec<Line<'static>>,
+    pub text_width: u16,
+    pub text_coloured: bool,
+    /// The files of the lesson folder (relative names) and their contents.
+    pub files: Vec<String>,
+    pub contents: BTreeMap<String, String>,
+    pub selected_file: usize,
+    /// The selected file, highlighted.
+    pub file_lines: Vec<Line<'static>>,
+    pub focus: Pane,
+    /// Scroll offsets by [`Pane::index`]; the run panel follows the end when `None`.
+    pub scroll: [usize; 4],
+    pub run_follow: bool,
+    pub checks: Vec<CheckRow>,
+    pub active: Option<ActiveCheck>,
+    /// A file changed while checking: check again when done.
+    pub recheck: bool,
+    pub report: Option<LessonReport>,
+    pub run: RunPanel,
+}
+
+impl LessonView {
+    /// The selected file's name.
+    pub fn file(&self) -> Option<&str> {
+        self.files.get(self.selected_file).map(String::as_str)
+    }
+
+    /// The first check that did not pass, with its report.
+    pub fn first_failure(&self) -> Option<&CheckReport> {
+        self.checks.iter().find_map(|c| match &c.state {
+            CheckState::Done(r) if r.failure.is_some() => Some(r),
+            _ => None,
+        })
+    }
+}
+
+/// Everything the TUI shows.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub pack: Arc<Pack>,
+    pub workspace: Option<Workspace>,
+    pub progress: Progress,
+    pub screen: Screen,
+    /// The selected row of the map (0..12, by factor).
+    pub map_selected: usize,
+    /// Show the welcome text on the map (first visit).
+    pub welcome: bool,
+    pub lesson: Option<LessonView>,
+    pub overlay: Option<Overlay>,
+    pub size: (u16, u16),
+    /// Re-check when a file of the lesson is saved.
+    pub watch: bool,
+    pub color: ColorMode,
+    /// The time views use for elapsed times (set by the loop; fixed in tests).
+    pub now: Instant,
+    /// Counts ticks, for the spinner.
+    pub tick: u64,
+    /// A one-line message in the footer.
+    pub flash: Option<String>,
+    /// Why checks and runs cannot work (no usable python3).
+    pub python_error: Option<String>,
+    pub quit: bool,
+    pub next_id: u64,
+}
+
+impl Model {
+    /// A model at the map (or the no-workspace screen when `workspace` is `None`).
+    pub fn new(pack: Arc<Pack>, workspace: Option<Workspace>, progress: Progress, size: (u16, u16)) -> Model {
+        let screen = match &workspace {
+            Some(_) => Screen::Map,
+            None => Screen::NoWorkspace {
+                dir: PathBuf::from("twelve-factor"),
+                error: None,
+            },
+        };
+        Model {
+            pack,
+            workspace,
+            progress,
+            screen,
+            map_selected: 0,
+            welcome: false,
+            lesson: None,
+            overlay: None,
+            size,
+            watch: true,
+            color: ColorMode::TrueColor,
+            now: Instant::now(),
+            tick: 0,
+            flash: None,
+            python_error: None,
+            quit: false,
+            next_id: 1,
+        }
+    }
+
+    /// The lesson for a factor number, if the pack has one.
+    pub fn lesson_for_factor(&self, factor: usize) -> Option<(usize, &Lesson)> {
+        self.pack
+            .lessons
+            .iter()
+            .enumerate()
+            .find(|(_, l)| usize::from(l.factor) == factor + 1)
+    }
+
+    /// The open lesson's catalog entry.
+    pub fn current(&self) -> Option<&Lesson> {
+        self.lesson.as_ref().and_then(|v| self.pack.lessons.get(v.index))
+    }
+
+    /// Whether a check or the service is running.
+    pub fn busy(&self) -> bool {
+        self.lesson
+            .as_ref()
+            .is_some_and(|v| v.active.is_some() || v.run.state.active())
+    }
+
+    /// A fresh id for a check or service run.
+    pub fn fresh_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+}

@@ -1,0 +1,799 @@
+//! `update`: the only place the model changes. It does no I/O: whatever needs the world
+//! (processes, threads, files, the terminal) is returned as an [`Effect`] for the runtime.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+
+use crate::check::{Event, LessonReport, Outcome};
+use crate::workspace::Status;
+
+use super::layout;
+use super::markdown;
+use super::message::{Effect, Message, ServiceEvent};
+use super::model::{
+    ActiveCheck, CheckRow, CheckState, Confirm, FACTORS, LessonView, Model, Overlay, Pane, RUN_LINES,
+    RunPanel, RunState, Screen,
+};
+
+/// Lines a wheel notch scrolls.
+const WHEEL: isize = 3;
+
+/// Decide the first screen: the next unfinished lesson, the map with a welcome on the first
+/// visit, or the completion screen.
+pub fn start(m: &mut Model) -> Vec<Effect> {
+    if m.workspace.is_none() {
+        return Vec::new();
+    }
+    if !m.pack.lessons.is_empty() && m.progress.passed_count(&m.pack) == m.pack.lessons.len() {
+        m.screen = Screen::Complete;
+        return Vec::new();
+    }
+    let touched = m.progress.lessons.values().any(|l| l.attempts > 0 || l.status != Status::NotStarted);
+    let next = m.progress.next_lesson(&m.pack).map(|l| l.number);
+    let index = next.and_then(|n| m.pack.lessons.iter().position(|l| l.number == n));
+    if let Some(i) = index {
+        m.map_selected = usize::from(m.pack.lessons[i].factor).saturating_sub(1);
+    }
+    match index {
+        Some(i) if touched => open_lesson(m, i),
+        _ => {
+            m.welcome = true;
+            m.screen = Screen::Map;
+            Vec::new()
+        }
+    }
+}
+
+/// Apply one message.
+pub fn update(m: &mut Model, msg: Message) -> Vec<Effect> {
+    match msg {
+        Message::Key(k) if k.kind == KeyEventKind::Press => key(m, k),
+        Message::Key(_) => Vec::new(),
+        Message::Mouse(e) => mouse(m, e),
+        Message::Resize(w, h) => {
+            m.size = (w, h);
+            rewrap(m);
+            Vec::new()
+        }
+        Message::Tick => {
+            m.tick = m.tick.wrapping_add(1);
+            Vec::new()
+        }
+        Message::Check { id, event } => {
+            check_event(m, id, event);
+            Vec::new()
+        }
+        Message::CheckDone { id, report } => check_done(m, id, report),
+        Message::Service { id, event } => {
+            service_event(m, id, event);
+            Vec::new()
+        }
+        Message::FilesChanged(paths) => files_changed(m, &paths),
+        Message::FilesLoaded { dir, files, order } => {
+            files_loaded(m, &dir, files, order);
+            Vec::new()
+        }
+        Message::SyntaxReady => {
+            m.colour_code = true;
+            rewrap(m);
+            refresh_file(m);
+            Vec::new()
+        }
+        Message::PythonMissing(e) => {
+            m.python_error = Some(e);
+            Vec::new()
+        }
+        Message::SolutionReady { lines } => {
+            m.overlay = Some(Overlay::Solution { lines, scroll: 0 });
+            Vec::new()
+        }
+        Message::EditorClosed(r) => {
+            if let Err(e) = r {
+                m.flash = Some(e);
+            }
+            m.lesson.as_ref().map(|v| vec![Effect::LoadFiles(v.dir.clone())]).unwrap_or_default()
+        }
+        Message::Copied(Ok(tool)) => {
+            m.flash = Some(format!("Copied the transcript to the clipboard ({tool})."));
+            Vec::new()
+        }
+        Message::Copied(Err(text)) => {
+            m.overlay = Some(Overlay::Transcript { text });
+            Vec::new()
+        }
+        Message::WorkspaceCreated(Ok((ws, progress))) => {
+            m.flash = Some(format!("Created your workspace in {}", ws.root.display()));
+            m.workspace = Some(ws);
+            m.progress = progress;
+            m.welcome = true;
+            m.screen = Screen::Map;
+            Vec::new()
+        }
+        Message::WorkspaceCreated(Err(e)) => {
+            if let Screen::NoWorkspace { error, .. } = &mut m.screen {
+                *error = Some(e);
+            }
+            Vec::new()
+        }
+        Message::LessonReset(r) => {
+            m.flash = Some(match r {
+                Ok(()) => "The lesson's starter files are back.".into(),
+                Err(e) => e,
+            });
+            m.lesson.as_ref().map(|v| vec![Effect::LoadFiles(v.dir.clone())]).unwrap_or_default()
+        }
+        Message::Failed(e) => {
+            m.flash = Some(e);
+            Vec::new()
+        }
+        Message::Terminate => quit(m),
+    }
+}
+
+fn quit(m: &mut Model) -> Vec<Effect> {
+    m.quit = true;
+    vec![Effect::CancelCheck, Effect::StopService, Effect::Watch(None)]
+}
+
+fn key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
+    // In raw mode Ctrl-C is a key like any other: it means "get me out".
+    if k.modifiers.contains(KeyModifiers::CONTROL) && matches!(k.code, KeyCode::Char('c' | 'C')) {
+        return quit(m);
+    }
+    m.flash = None;
+    if m.overlay.is_some() {
+        return overlay_key(m, k);
+    }
+    match m.screen.clone() {
+        Screen::NoWorkspace { dir, .. } => match k.code {
+            KeyCode::Enter | KeyCode::Char('y' | 'Y') => vec![Effect::CreateWorkspace(dir)],
+            KeyCode::Char('q') | KeyCode::Esc => quit(m),
+            _ => Vec::new(),
+        },
+        Screen::Map => map_key(m, k),
+        Screen::Complete => match k.code {
+            KeyCode::Enter | KeyCode::Esc | KeyCode::Char('m') => {
+                m.screen = Screen::Map;
+                Vec::new()
+            }
+            KeyCode::Char('?') => {
+                m.overlay = Some(Overlay::Help);
+                Vec::new()
+            }
+            KeyCode::Char('q') => quit(m),
+            _ => Vec::new(),
+        },
+        Screen::Lesson => lesson_key(m, k),
+    }
+}
+
+fn ask_quit(m: &mut Model) -> Vec<Effect> {
+    if m.busy() {
+        m.overlay = Some(Overlay::Confirm(Confirm::Quit));
+        Vec::new()
+    } else {
+        quit(m)
+    }
+}
+
+fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
+    let Some(overlay) = m.overlay.clone() else {
+        return Vec::new();
+    };
+    match overlay {
+        Overlay::Confirm(c) => match k.code {
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                m.overlay = None;
+                match c {
+                    Confirm::Quit => quit(m),
+                    Confirm::Solution => show_solution(m),
+                    Confirm::Reset => match &m.lesson {
+                        Some(v) => vec![Effect::ResetLesson { lesson: v.index }],
+                        None => Vec::new(),
+                    },
+                }
+            }
+            KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
+                m.overlay = None;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        },
+        Overlay::Hints => match k.code {
+            KeyCode::Char('h') => reveal_hint(m),
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => {
+                m.overlay = None;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        },
+        Overlay::Solution { lines, scroll } => {
+            let page = isize::from(m.size.1.saturating_sub(8)).max(1);
+            let delta = match k.code {
+                KeyCode::Down | KeyCode::Char('j') => 1,
+                KeyCode::Up | KeyCode::Char('k') => -1,
+                KeyCode::PageDown | KeyCode::Char(' ') => page,
+                KeyCode::PageUp => -page,
+                KeyCode::Home | KeyCode::Char('g') => isize::MIN / 2,
+                KeyCode::End | KeyCode::Char('G') => isize::MAX / 2,
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | 's') => {
+                    m.overlay = None;
+                    return Vec::new();
+                }
+                _ => 0,
+            };
+            let max = lines.len().saturating_sub(usize::from(m.size.1.saturating_sub(6)));
+            let scroll = scroll.saturating_add_signed(delta).min(max);
+            m.overlay = Some(Overlay::Solution { lines, scroll });
+            Vec::new()
+        }
+        Overlay::Passed => match k.code {
+            KeyCode::Char('s') => {
+                m.overlay = None;
+                show_solution(m)
+            }
+            KeyCode::Char('n') => {
+                m.overlay = None;
+                next_lesson(m, 1)
+            }
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => {
+                m.overlay = None;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        },
+        Overlay::Help | Overlay::Transcript { .. } => {
+            if matches!(k.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?')) {
+                m.overlay = None;
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn map_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
+    match k.code {
+        KeyCode::Down | KeyCode::Char('j') => m.map_selected = (m.map_selected + 1).min(FACTORS.len() - 1),
+        KeyCode::Up | KeyCode::Char('k') => m.map_selected = m.map_selected.saturating_sub(1),
+        KeyCode::Home | KeyCode::Char('g') => m.map_selected = 0,
+        KeyCode::End | KeyCode::Char('G') => m.map_selected = FACTORS.len() - 1,
+        KeyCode::Enter | KeyCode::Char('l') | KeyCode::Right => {
+            return match m.lesson_for_factor(m.map_selected) {
+                Some((i, _)) => open_lesson(m, i),
+                None => {
+                    m.flash = Some(format!(
+                        "This lesson pack has no lesson for factor {} yet.",
+                        m.map_selected + 1
+                    ));
+                    Vec::new()
+                }
+            };
+        }
+        KeyCode::Char('?') => m.overlay = Some(Overlay::Help),
+        KeyCode::Char('q') | KeyCode::Esc => return quit(m),
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Open lesson `index` (stopping whatever the previous one was running).
+pub fn open_lesson(m: &mut Model, index: usize) -> Vec<Effect> {
+    let mut effects = leave_lesson(m);
+    let Some(ws) = &m.workspace else {
+        return effects;
+    };
+    let lesson = &m.pack.lessons[index];
+    let dir = ws.lesson_dir(lesson);
+    let width = layout::text_width(m.size.0, m.size.1);
+    let view = LessonView {
+        index,
+        dir: dir.clone(),
+        text: markdown::render(&lesson.text, width, m.colour_code),
+        text_width: width,
+        text_coloured: m.colour_code,
+        files: Vec::new(),
+        contents: std::collections::BTreeMap::new(),
+        selected_file: 0,
+        file_lines: Vec::new(),
+        focus: Pane::Text,
+        scroll: [0; 4],
+        run_follow: true,
+        checks: pending_rows(lesson),
+        active: None,
+        recheck: false,
+        report: None,
+        run: RunPanel::default(),
+    };
+    m.map_selected = usize::from(lesson.factor).saturating_sub(1);
+    m.lesson = Some(view);
+    m.screen = Screen::Lesson;
+    m.welcome = false;
+    effects.push(Effect::LoadFiles(dir.clone()));
+    effects.push(Effect::Watch(Some(dir)));
+    effects
+}
+
+fn pending_rows(lesson: &crate::lesson::Lesson) -> Vec<CheckRow> {
+    lesson
+        .checks
+        .iter()
+        .map(|c| CheckRow {
+            title: c.title.clone(),
+            state: CheckState::Pending,
+        })
+        .collect()
+}
+
+/// Close the open lesson: its check is cancelled, its service stopped, its folder unwatched.
+fn leave_lesson(m: &mut Model) -> Vec<Effect> {
+    let Some(v) = m.lesson.take() else {
+        return Vec::new();
+    };
+    let mut effects = vec![Effect::Watch(None)];
+    if v.active.is_some() {
+        effects.push(Effect::CancelCheck);
+    }
+    if v.run.state.active() {
+        effects.push(Effect::StopService);
+    }
+    effects
+}
+
+fn back_to_map(m: &mut Model) -> Vec<Effect> {
+    let effects = leave_lesson(m);
+    m.screen = Screen::Map;
+    effects
+}
+
+fn next_lesson(m: &mut Model, step: isize) -> Vec<Effect> {
+    let Some(v) = &m.lesson else {
+        return Vec::new();
+    };
+    let target = v.index.checked_add_signed(step).filter(|i| *i < m.pack.lessons.len());
+    match target {
+        Some(i) => open_lesson(m, i),
+        None if step > 0 && m.progress.passed_count(&m.pack) == m.pack.lessons.len() => {
+            let effects = leave_lesson(m);
+            m.screen = Screen::Complete;
+            effects
+        }
+        None => {
+            m.flash = Some(if step > 0 { "This is the last lesson." } else { "This is the first lesson." }.into());
+            Vec::new()
+        }
+    }
+}
+
+fn lesson_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
+    let Some(v) = m.lesson.as_mut() else {
+        return Vec::new();
+    };
+    let page = isize::try_from(layout::inner_height(m.size.0, m.size.1, v.focus, v.focus)).unwrap_or(10).max(2) - 1;
+    match k.code {
+        KeyCode::Char('q') => return ask_quit(m),
+        KeyCode::Char('?') => m.overlay = Some(Overlay::Help),
+        KeyCode::Esc => {
+            if v.active.is_some() {
+                m.flash = Some("Cancelling the check…".into());
+                return vec![Effect::CancelCheck];
+            }
+            return back_to_map(m);
+        }
+        KeyCode::Char('m') => return back_to_map(m),
+        KeyCode::Tab => v.focus = Pane::ALL[(v.focus.index() + 1) % 4],
+        KeyCode::BackTab => v.focus = Pane::ALL[(v.focus.index() + 3) % 4],
+        KeyCode::Char(c @ '1'..='4') => v.focus = Pane::ALL[usize::from(c as u8 - b'1')],
+        KeyCode::Down | KeyCode::Char('j') => scroll(m, None, 1),
+        KeyCode::Up | KeyCode::Char('k') => scroll(m, None, -1),
+        KeyCode::PageDown | KeyCode::Char(' ') => scroll(m, None, page),
+        KeyCode::PageUp => scroll(m, None, -page),
+        KeyCode::Home | KeyCode::Char('g') => scroll(m, None, isize::MIN / 2),
+        KeyCode::End | KeyCode::Char('G') => scroll(m, None, isize::MAX / 2),
+        KeyCode::Char(']') => select_file(m, 1),
+        KeyCode::Char('[') => select_file(m, -1),
+        KeyCode::Right if v.focus == Pane::Files => select_file(m, 1),
+        KeyCode::Left if v.focus == Pane::Files => select_file(m, -1),
+        KeyCode::Char('c') => return start_check(m),
+        KeyCode::Char('r') => return toggle_run(m),
+        KeyCode::Char('w') => {
+            m.watch = !m.watch;
+            m.flash = Some(if m.watch {
+                "Watch mode on: saving a file of the lesson checks it again."
+            } else {
+                "Watch mode off: press c to check."
+            }
+            .into());
+        }
+        KeyCode::Char('e') => {
+            return match v.file() {
+                Some(f) => vec![Effect::OpenEditor(v.dir.join(f))],
+                None => {
+                    m.flash = Some("The lesson folder has no files to edit.".into());
+                    Vec::new()
+                }
+            };
+        }
+        KeyCode::Char('h') => return reveal_hint(m),
+        KeyCode::Char('s') => {
+            let passed = m.current().is_some_and(|l| m.progress.lesson(l).status == Status::Passed);
+            if passed {
+                return show_solution(m);
+            }
+            m.overlay = Some(Overlay::Confirm(Confirm::Solution));
+        }
+        KeyCode::Char('x') => m.overlay = Some(Overlay::Confirm(Confirm::Reset)),
+        KeyCode::Char('y') => {
+            return match v.first_failure() {
+                Some(r) if !r.transcript.is_empty() => vec![Effect::Copy(r.transcript.join("\n"))],
+                _ => {
+                    m.flash = Some("Nothing to copy: no failed check with a transcript.".into());
+                    Vec::new()
+                }
+            };
+        }
+        KeyCode::Char('n') => return next_lesson(m, 1),
+        KeyCode::Char('p') => return next_lesson(m, -1),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn show_solution(m: &mut Model) -> Vec<Effect> {
+    match &m.lesson {
+        Some(v) => vec![Effect::ShowSolution {
+            lesson: v.index,
+            dir: v.dir.clone(),
+        }],
+        None => Vec::new(),
+    }
+}
+
+fn reveal_hint(m: &mut Model) -> Vec<Effect> {
+    let Some(lesson) = m.current().cloned() else {
+        return Vec::new();
+    };
+    if lesson.hints.is_empty() {
+        m.flash = Some("This lesson has no hints.".into());
+        return Vec::new();
+    }
+    let total = lesson.hints.len() as u32;
+    let lp = m.progress.lesson_mut(&lesson);
+    let was = lp.hints_revealed;
+    let first_view = m.overlay != Some(Overlay::Hints) && was > 0;
+    m.overlay = Some(Overlay::Hints);
+    // Opening the overlay shows what was revealed before; `h` inside reveals the next one.
+    if first_view || was >= total {
+        return Vec::new();
+    }
+    lp.hints_revealed = was + 1;
+    vec![Effect::SaveProgress(m.progress.clone())]
+}
+
+fn start_check(m: &mut Model) -> Vec<Effect> {
+    if let Some(e) = &m.python_error {
+        m.flash = Some(format!("Cannot check: {e}"));
+        return Vec::new();
+    }
+    let id = m.fresh_id();
+    let narrow = m.size.0 < layout::WIDE;
+    let now = m.now;
+    let Some(v) = m.lesson.as_mut() else {
+        return Vec::new();
+    };
+    if v.active.is_some() {
+        m.flash = Some("A check is already running (Esc cancels it).".into());
+        return Vec::new();
+    }
+    for row in &mut v.checks {
+        row.state = CheckState::Pending;
+    }
+    v.active = Some(ActiveCheck { id, started: now });
+    v.scroll[Pane::Checks.index()] = 0;
+    if narrow {
+        v.focus = Pane::Checks;
+    }
+    vec![Effect::StartCheck {
+        id,
+        lesson: v.index,
+        dir: v.dir.clone(),
+    }]
+}
+
+fn check_event(m: &mut Model, id: u64, event: Event) {
+    let now = m.now;
+    let Some(v) = m.lesson.as_mut() else { return };
+    if v.active.map(|a| a.id) != Some(id) {
+        return;
+    }
+    match event {
+        Event::CheckStarted { index, .. } => {
+            if let Some(row) = v.checks.get_mut(index) {
+                row.state = CheckState::Running { since: now };
+            }
+        }
+        Event::CheckFinished { index, report, .. } => {
+            if let Some(row) = v.checks.get_mut(index) {
+                row.state = CheckState::Done(report);
+            }
+        }
+    }
+}
+
+fn check_done(m: &mut Model, id: u64, report: LessonReport) -> Vec<Effect> {
+    let Some(lesson) = m.current().cloned() else {
+        return Vec::new();
+    };
+    let Some(v) = m.lesson.as_mut() else {
+        return Vec::new();
+    };
+    if v.active.map(|a| a.id) != Some(id) {
+        return Vec::new();
+    }
+    v.active = None;
+    for (row, r) in v.checks.iter_mut().zip(&report.checks) {
+        row.state = if r.outcome == Outcome::Cancelled {
+            CheckState::Pending
+        } else {
+            CheckState::Done(r.clone())
+        };
+    }
+    let recheck = std::mem::take(&mut v.recheck);
+    let mut effects = Vec::new();
+    match report.outcome {
+        Outcome::Cancelled => m.flash = Some("Check cancelled.".into()),
+        Outcome::Error => {
+            m.flash = Some("The check could not run: see the check panel.".into());
+        }
+        Outcome::Passed | Outcome::Failed => {
+            let was_passed = m.progress.lesson(&lesson).status == Status::Passed;
+            m.progress.record(&lesson, &report);
+            effects.push(Effect::SaveProgress(m.progress.clone()));
+            if report.passed() && !was_passed {
+                m.overlay = Some(Overlay::Passed);
+            } else if report.passed() {
+                m.flash = Some("All checks passed.".into());
+            }
+        }
+    }
+    if let Some(v) = m.lesson.as_mut() {
+        v.report = Some(report);
+    }
+    if recheck && m.overlay.is_none() {
+        effects.extend(start_check(m));
+    }
+    effects
+}
+
+fn toggle_run(m: &mut Model) -> Vec<Effect> {
+    if let Some(e) = &m.python_error {
+        m.flash = Some(format!("Cannot run: {e}"));
+        return Vec::new();
+    }
+    let id = m.fresh_id();
+    let narrow = m.size.0 < layout::WIDE;
+    let Some(v) = m.lesson.as_mut() else {
+        return Vec::new();
+    };
+    match v.run.state {
+        RunState::Starting | RunState::Running => {
+            v.run.state = RunState::Stopping;
+            vec![Effect::StopService]
+        }
+        RunState::Stopping => Vec::new(),
+        RunState::Idle | RunState::Ended(_) => {
+            v.run = RunPanel {
+                id: Some(id),
+                state: RunState::Starting,
+                ..RunPanel::default()
+            };
+            v.run_follow = true;
+            if narrow {
+                v.focus = Pane::Run;
+            }
+            vec![Effect::StartService {
+                id,
+                lesson: v.index,
+                dir: v.dir.clone(),
+            }]
+        }
+    }
+}
+
+fn service_event(m: &mut Model, id: u64, event: ServiceEvent) {
+    let Some(v) = m.lesson.as_mut() else { return };
+    if v.run.id != Some(id) {
+        return;
+    }
+    let run = &mut v.run;
+    match event {
+        ServiceEvent::Started { url, command } => {
+            run.state = RunState::Running;
+            run.url = Some(url);
+            run.command = Some(command);
+        }
+        ServiceEvent::Line(stream, text) => {
+            run.lines.push_back((stream, text));
+            if run.lines.len() > RUN_LINES {
+                run.lines.pop_front();
+                run.dropped += 1;
+            }
+        }
+        ServiceEvent::Exited(how) => run.state = RunState::Ended(format!("The service ended by itself ({how}).")),
+        ServiceEvent::Failed(e) => run.state = RunState::Ended(format!("The service could not start: {e}")),
+        ServiceEvent::Stopped(how) => run.state = RunState::Ended(format!("Stopped ({how}).")),
+    }
+}
+
+fn files_changed(m: &mut Model, paths: &[PathBuf]) -> Vec<Effect> {
+    let watch = m.watch;
+    let Some(v) = m.lesson.as_mut() else {
+        return Vec::new();
+    };
+    let names: Vec<String> = paths
+        .iter()
+        .filter(|p| p.starts_with(&v.dir) && super::watch::relevant(p))
+        .filter_map(|p| p.strip_prefix(&v.dir).ok())
+        .map(|p| p.display().to_string())
+        .collect();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let mut effects = vec![Effect::LoadFiles(v.dir.clone())];
+    if watch && m.overlay.is_none() {
+        if v.active.is_some() {
+            v.recheck = true;
+        } else {
+            effects.extend(start_check(m));
+            m.flash = Some(format!("Saved {}: checking again.", names.join(", ")));
+        }
+    }
+    effects
+}
+
+fn files_loaded(
+    m: &mut Model,
+    dir: &Path,
+    files: std::collections::BTreeMap<String, String>,
+    order: Vec<String>,
+) {
+    let Some(v) = m.lesson.as_mut() else { return };
+    if v.dir != dir {
+        return;
+    }
+    let keep = v.file().map(str::to_string);
+    v.selected_file = keep
+        .and_then(|k| order.iter().position(|f| *f == k))
+        .or_else(|| order.iter().position(|f| f == "app.py"))
+        .unwrap_or(0);
+    v.files = order;
+    v.contents = files;
+    refresh_file(m);
+}
+
+/// Re-highlight the selected file.
+fn refresh_file(m: &mut Model) {
+    let colour = m.colour_code;
+    let Some(v) = m.lesson.as_mut() else { return };
+    let Some(name) = v.file().map(str::to_string) else {
+        v.file_lines.clear();
+        return;
+    };
+    let text = v.contents.get(&name).cloned().unwrap_or_default();
+    v.file_lines = if colour {
+        super::highlight::highlight(&text, &name)
+    } else {
+        super::highlight::plain(&text)
+    };
+    let max = v.file_lines.len();
+    let s = &mut v.scroll[Pane::Files.index()];
+    *s = (*s).min(max.saturating_sub(1));
+}
+
+fn select_file(m: &mut Model, step: isize) {
+    let Some(v) = m.lesson.as_mut() else { return };
+    if v.files.is_empty() {
+        return;
+    }
+    let n = v.files.len() as isize;
+    v.selected_file = (v.selected_file as isize + step).rem_euclid(n) as usize;
+    v.scroll[Pane::Files.index()] = 0;
+    refresh_file(m);
+}
+
+/// Re-wrap the lesson text after a resize or when colours arrive.
+fn rewrap(m: &mut Model) {
+    let width = layout::text_width(m.size.0, m.size.1);
+    let colour = m.colour_code;
+    let Some(lesson) = m.current().cloned() else { return };
+    let Some(v) = m.lesson.as_mut() else { return };
+    if v.text_width == width && v.text_coloured == colour {
+        return;
+    }
+    let old = v.text.len().max(1);
+    v.text = markdown::render(&lesson.text, width, colour);
+    v.text_width = width;
+    v.text_coloured = colour;
+    // Keep roughly the same place in the text.
+    let s = &mut v.scroll[Pane::Text.index()];
+    *s = *s * v.text.len() / old;
+}
+
+/// Scroll `pane` (default: the focused one) by `delta` lines, within its content.
+fn scroll(m: &mut Model, pane: Option<Pane>, delta: isize) {
+    let (w, h) = m.size;
+    let Some(v) = m.lesson.as_mut() else { return };
+    let pane = pane.unwrap_or(v.focus);
+    let height = layout::inner_height(w, h, v.focus, pane);
+    let (len, height) = match pane {
+        Pane::Text => (v.text.len(), height),
+        Pane::Files => (v.file_lines.len(), height.saturating_sub(1)),
+        Pane::Checks => {
+            let width = layout::lesson(ratatui::layout::Rect::new(0, 0, w, h), v.focus)
+                .area(Pane::Checks)
+                .map_or(w, |r| r.width.saturating_sub(2));
+            (super::view::check_lines(v, width, m.now, 0).len(), height)
+        }
+        Pane::Run => (v.run.lines.len(), height.saturating_sub(2)),
+    };
+    let max = len.saturating_sub(height);
+    let i = pane.index();
+    if pane == Pane::Run && v.run_follow {
+        v.scroll[i] = max;
+    }
+    let next = v.scroll[i].saturating_add_signed(delta).min(max);
+    v.scroll[i] = next;
+    if pane == Pane::Run {
+        v.run_follow = next >= max;
+    }
+}
+
+fn mouse(m: &mut Model, e: MouseEvent) -> Vec<Effect> {
+    let delta = match e.kind {
+        MouseEventKind::ScrollDown => WHEEL,
+        MouseEventKind::ScrollUp => -WHEEL,
+        MouseEventKind::Down(crossterm::event::MouseButton::Left) => {
+            if m.overlay.is_none() && m.screen == Screen::Lesson {
+                let size = m.size;
+                if let Some(v) = m.lesson.as_mut() {
+                    let l = layout::lesson(ratatui::layout::Rect::new(0, 0, size.0, size.1), v.focus);
+                    if let Some(p) = l.pane_at(e.column, e.row) {
+                        v.focus = p;
+                    }
+                }
+            }
+            return Vec::new();
+        }
+        _ => return Vec::new(),
+    };
+    if let Some(Overlay::Solution { .. }) = m.overlay {
+        let code = if delta > 0 { KeyCode::Down } else { KeyCode::Up };
+        for _ in 0..WHEEL {
+            overlay_key(m, KeyEvent::new(code, KeyModifiers::NONE));
+        }
+        return Vec::new();
+    }
+    match m.screen {
+        Screen::Map if m.overlay.is_none() => {
+            m.map_selected = m.map_selected.saturating_add_signed(delta.signum()).min(FACTORS.len() - 1);
+        }
+        Screen::Lesson if m.overlay.is_none() => {
+            let Some(v) = &m.lesson else { return Vec::new() };
+            let l = layout::lesson(ratatui::layout::Rect::new(0, 0, m.size.0, m.size.1), v.focus);
+            if let Some(p) = l.pane_at(e.column, e.row) {
+                scroll(m, Some(p), delta);
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// The run panel's lines as the view shows them: only the last [`RUN_LINES`].
+pub fn capped(lines: &VecDeque<(crate::sandbox::output::StreamKind, String)>) -> usize {
+    lines.len().min(RUN_LINES)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""shortlink: a small URL shortener.
+
+    POST /links {"url": "https://..."} -> 201 {"code": .., "short_url": ..}
+    GET  /<code>                       -> 302 to the URL, counts a click
+    GET  /links/<code>                 -> 200 {"code", "url", "clicks",
+                                                "created"}
+    GET  /health                       -> 200 {"status": "ok"}
+
+All configuration comes from the environment:
+
+    PORT          the port to listen on (required)
+    DATABASE_URL  sqlite:////absolute/path.db or sqlite:///:memory: (required)
+    SECRET_KEY    signs every new code, sent back as X-Signature (required)
+    BASE_URL      where short links point (default http://localhost:$PORT)
+    HOST          the address to listen on (default 127.0.0.1; in a
+                  container, 0.0.0.0)
+
+    PORT=8080 DATABASE_URL=sqlite:///$PWD/links.db SECRET_KEY=dev \\
+        python3 app.py
+
+Python 3.8+, and the packages that requirements.txt declares.
+"""
+import hashlib
+import hmac
+import json
+import os
+import signal
+import sqlite3
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import slugkit  # short random codes
+from urlcheck import is_web_url
+
+
+def require(name):
+    """The value of a required variable; without it, stop now, naming it."""
+    value = os.environ.get(name, "")
+    if not value:
+        sys.exit(f"shortlink: the environment variable {name} is required")
+    return value
+
+
+# --- Config: everything that changes between deploys, and nothing else.
+PORT = int(require("PORT"))
+DATABASE_URL = require("DATABASE_URL")
+SECRET_KEY = require("SECRET_KEY")
+BASE_URL = os.environ.get("BASE_URL", f"http://localhost:{PORT}").rstrip("/")
+HOST = os.environ.get("HOST", "127.0.0.1")
+
+
+# --- Storage: one SQLite connection, shared by all request threads.
+def open_database(url):
+    if not url.startswith("sqlite:///"):
+        sys.exit(f"shortlink: DATABASE_URL must start with sqlite:///: {url}")
+    path = url[len("sqlite:///"):]
+    try:
+        conn = sqlite3.connect(path, check_same_thread=False)
+        with conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS links ("
+                " code TEXT PRIMARY KEY,"
+                " url TEXT NOT NULL,"
+                " clicks INTEGER NOT NULL DEFAULT 0,"
+                " created TEXT NOT NULL)"
+            )
+    except sqlite3.Error as exc:
+        sys.exit(f"shortlink: cannot open the database {path}: {exc}")
+    return conn
+
+
+db = open_database(DATABASE_URL)
+db_lock = threading.Lock()  # one thread at a time uses the connection
+
+
+def now_utc():
+    """The current time in UTC, as 2024-05-17T09:30:00Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def create_link(url):
+    """Store url under a new random code and return the code."""
+    with db_lock, db:  # `with db` commits, or rolls back on an error
+        while True:
+            code = slugkit.make_code(7)
+            try:
+                db.execute(
+                    "INSERT INTO links (code, url, created) VALUES (?, ?, ?)",
+                    (code, url, now_utc()),
+                )
+                return code
+            except sqlite3.IntegrityError:
+                continue  # that code is taken: draw another one
+
+
+def follow_link(code):
+    """The URL behind code, counting one click; None if unknown."""
+    with db_lock, db:
+        row = db.execute(
+            "SELECT url FROM links WHERE code = ?", (code,)
+        ).fetchone()
+        if row:
+            db.execute(
+                "UPDATE links SET clicks = clicks + 1 WHERE code = ?", (code,)
+            )
+    return row[0] if row else None
+
+
+def link_stats(code):
+    """{"code", "url", "clicks", "created"} for code; None if unknown."""
+    with db_lock:
+        row = db.execute(
+            "SELECT code, url, clicks, created FROM links WHERE code = ?",
+            (code,),
+        ).fetchone()
+    fields = ("code", "url", "clicks", "created")
+    return dict(zip(fields, row)) if row else None
+
+
+def sign(text):
+    """HMAC-SHA256 of text under SECRET_KEY: proof that we issued it."""
+    key = SECRET_KEY.encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+# --- HTTP: a request becomes (status, extra headers, JSON payload or None).
+NOT_FOUND = (404, {}, {"error": "unknown code"})
+
+
+def handle(method, path, body):
+    if method == "GET" and path == "/health":
+        return 200, {}, {"status": "ok"}
+    if method == "POST" and path == "/links":
+        try:
+            url = json.loads(body or b"{}").get("url")
+        except (ValueError, AttributeError):  # not JSON, or not an object
+            url = None
+        if not is_web_url(url):
+            return 400, {}, {"error": 'send {"url": "https://..."}'}
+        code = create_link(url)
+        payload = {"code": code, "short_url": f"{BASE_URL}/{code}"}
+        return 201, {"X-Signature": sign(code)}, payload
+    if method == "GET" and path.startswith("/links/"):
+        stats = link_stats(path[len("/links/"):])
+        return (200, {}, stats) if stats else NOT_FOUND
+    if method == "GET" and path.count("/") == 1 and len(path) > 1:
+        url = follow_link(path[1:])
+        return (302, {"Location": url}, None) if url else NOT_FOUND
+    return 404, {}, {"error": "not found"}
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.respond()
+
+    def do_POST(self):
+        self.respond()
+
+    def respond(self):
+        path = urlsplit(self.path).path
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            status, headers, payload = handle(self.command, path, body)
+        except Exception:  # a bug or a broken database: answer 500
+            traceback.print_exc()
+            status, headers, payload = 500, {}, {"error": "internal error"}
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)  # this also logs the request
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if payload is not None:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, fmt, *args):
+        # One event per line on stdout, flushed at once; where the lines
+        # end up is the platform's business, not ours.
+        print(f"{self.address_string()} {fmt % args}", flush=True)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = False  # so that server_close() waits for requests
+
+
+def main():
+    server = Server((HOST, PORT), Handler)
+
+    def stop(signum, frame):
+        # shutdown() waits for serve_forever() to return, and that loop
+        # runs in this very thread: ask from another one.
+        threading.Thread(target=server.shutdown).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    port = server.server_port
+    print(f"shortlink: listening on http://{HOST}:{port}", flush=True)
+    server.serve_forever(poll_interval=0.1)  # notices shutdown() quickly
+    server.server_close()  # stop accepting, then let requests in flight end
+    db.close()
+    print("shortlink: stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,349 @@
+//! Every plain command, through the real binary.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::harness::{Twelve, copy_dir, processes_with, repo, sandboxes_in, test_pack};
+
+/// A workspace of the built-in lessons in a fresh temp folder.
+fn workspace() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    Twelve::new(tmp.path()).args(&["init", "ws"]).run().code(0);
+    let ws = tmp.path().join("ws");
+    (tmp, ws)
+}
+
+fn solve(ws: &Path, lesson: &str) {
+    copy_dir(&repo().join("sandbox-apps").join(lesson).join("solution"), &ws.join(lesson));
+}
+
+#[track_caller]
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listened on {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn init_writes_one_folder_per_lesson_and_refuses_twice() {
+    let (tmp, ws) = workspace();
+    for l in ["03-config", "07-port-binding"] {
+        assert!(ws.join(l).join("app.py").is_file(), "{l}/app.py");
+        assert!(ws.join(l).join("kv.py").is_file(), "{l}/kv.py (shared)");
+    }
+    assert!(ws.join(".twelve/progress.toml").is_file());
+    assert!(std::fs::read_to_string(ws.join("README.md")).unwrap().contains("twelve check"));
+    Twelve::new(tmp.path())
+        .args(&["init", "ws"])
+        .run()
+        .code(2)
+        .stderr_has("already a workspace");
+}
+
+#[test]
+fn list_shows_lessons_and_the_next_one() {
+    let (_tmp, ws) = workspace();
+    Twelve::new(&ws)
+        .args(&["list"])
+        .run()
+        .code(0)
+        .stdout_has(" 3. Config")
+        .stdout_has("← next")
+        .stdout_has("0/");
+}
+
+#[test]
+fn outside_a_workspace_commands_say_how_to_make_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    Twelve::new(tmp.path())
+        .args(&["list"])
+        .run()
+        .code(2)
+        .stderr_has("twelve init");
+    Twelve::new(tmp.path())
+        .args(&["check", "99", "--workspace", "."])
+        .run()
+        .code(2)
+        .stderr_has("not a workspace");
+}
+
+#[test]
+fn check_config_fails_on_the_starter_and_passes_with_the_solution() {
+    let (_tmp, ws) = workspace();
+    let r = Twelve::new(&ws).args(&["check", "3"]).run();
+    r.code(1)
+        .stdout_has("✗")
+        .stdout_has("still written in the code")
+        .stdout_has("to reproduce by hand:")
+        .stdout_has("twelve hint 3");
+    solve(&ws, "03-config");
+    Twelve::new(&ws.join("03-config"))
+        .args(&["check"])
+        .run()
+        .code(0)
+        .stdout_has("lesson 3 passed");
+    let progress = std::fs::read_to_string(ws.join(".twelve/progress.toml")).unwrap();
+    assert!(progress.contains("status = \"passed\""), "{progress}");
+    assert!(progress.contains("attempts = 2"), "{progress}");
+}
+
+#[test]
+fn check_port_binding_fails_on_the_starter_and_passes_with_the_solution() {
+    let (_tmp, ws) = workspace();
+    let r = Twelve::new(&ws).args(&["check", "7", "--format", "json"]).run();
+    r.code(1);
+    let json = r.json();
+    let checks = json[0]["checks"].as_array().unwrap();
+    let failed = checks.iter().find(|c| c["id"] == "port-binding").unwrap();
+    assert_eq!(failed["outcome"], "failed");
+    let msg = failed["failure"]["message"].as_str().unwrap();
+    assert!(msg.contains("does not bind the port it is given"), "{msg}");
+    assert!(failed["transcript"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("PORT=")));
+    solve(&ws, "07-port-binding");
+    let r = Twelve::new(&ws).args(&["check", "port-binding", "--format", "junit"]).run();
+    r.code(0).stdout_has("<testsuite name=\"07-port-binding\"");
+    assert!(!r.stdout.contains("<failure"), "{}", r.stdout);
+}
+
+#[test]
+fn check_all_runs_every_lesson_and_passes_on_solutions() {
+    let (_tmp, ws) = workspace();
+    let mut lessons = Vec::new();
+    for e in std::fs::read_dir(repo().join("lessons")).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        solve(&ws, &name);
+        lessons.push(name);
+    }
+    let r = Twelve::new(&ws).args(&["check", "--all"]).run();
+    r.code(0)
+        .stdout_has(&format!("{n}/{n} lessons passed", n = lessons.len()));
+    eprintln!("check --all on {} solutions took {:?}", lessons.len(), r.took);
+}
+
+#[test]
+fn hints_are_revealed_one_at_a_time_and_recorded() {
+    let (_tmp, ws) = workspace();
+    Twelve::new(&ws).args(&["hint", "3"]).run().code(0).stdout_has("Hint 1/3");
+    let r = Twelve::new(&ws).args(&["hint", "config"]).run();
+    r.code(0).stdout_has("Hint 1/3").stdout_has("Hint 2/3");
+    assert!(!r.stdout.contains("Hint 3/3"));
+    let progress = std::fs::read_to_string(ws.join(".twelve/progress.toml")).unwrap();
+    assert!(progress.contains("hints_revealed = 2"), "{progress}");
+}
+
+#[test]
+fn solution_asks_first_then_shows_a_diff() {
+    let (_tmp, ws) = workspace();
+    Twelve::new(&ws)
+        .args(&["solution", "3"])
+        .run()
+        .code(1)
+        .stderr_has("Not shown");
+    Twelve::new(&ws)
+        .args(&["solution", "3", "--yes"])
+        .run()
+        .code(0)
+        .stdout_has("+++ solution/app.py")
+        .stdout_has("-");
+    solve(&ws, "03-config");
+    Twelve::new(&ws)
+        .args(&["solution", "3", "--yes"])
+        .run()
+        .code(0)
+        .stdout_has("same as the reference solution");
+}
+
+#[test]
+fn reset_restores_the_starter_after_confirmation() {
+    let (_tmp, ws) = workspace();
+    let app = ws.join("03-config/app.py");
+    let original = std::fs::read_to_string(&app).unwrap();
+    std::fs::write(&app, "broken on purpose").unwrap();
+    Twelve::new(&ws).args(&["reset", "3"]).run().code(1).stderr_has("Nothing was reset");
+    assert_eq!(std::fs::read_to_string(&app).unwrap(), "broken on purpose");
+    Twelve::new(&ws).args(&["reset", "3", "--yes"]).run().code(0);
+    assert_eq!(std::fs::read_to_string(&app).unwrap(), original);
+}
+
+#[test]
+fn a_damaged_progress_file_is_kept_aside() {
+    let (_tmp, ws) = workspace();
+    std::fs::write(ws.join(".twelve/progress.toml"), "this is [not toml").unwrap();
+    Twelve::new(&ws).args(&["list"]).run().code(0).stderr_has("kept as");
+    let aside = std::fs::read_dir(ws.join(".twelve"))
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with("progress.toml.bak-"));
+    assert!(aside);
+}
+
+#[test]
+fn doctor_reports_python_and_the_pack() {
+    let (_tmp, ws) = workspace();
+    Twelve::new(&ws)
+        .args(&["doctor"])
+        .run()
+        .code(0)
+        .stdout_has("✓ python3 3.")
+        .stdout_has("lessons from the built-in lessons")
+        .stdout_has("workspace at");
+    Twelve::new(&ws)
+        .args(&["doctor"])
+        .env("TWELVE_PYTHON", "/nonexistent/python3")
+        .run()
+        .code(2)
+        .stdout_has("fix:");
+}
+
+#[test]
+fn unknown_lessons_and_bad_usage_exit_2() {
+    let (_tmp, ws) = workspace();
+    Twelve::new(&ws).args(&["check", "42"]).run().code(2).stderr_has("no lesson `42`");
+    Twelve::new(&ws).args(&["check", "--bogus"]).run().code(2);
+}
+
+#[test]
+fn kv_serves_the_redis_protocol_until_interrupted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twelve"))
+        .args(["kv", "--port", &port.to_string()])
+        .current_dir(tmp.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"*1\r\n$4\r\nPING\r\n").unwrap();
+    let mut buf = [0u8; 7];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"+PONG\r\n");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn run_starts_the_service_and_ctrl_c_stops_it_cleanly() {
+    let (tmp, ws) = workspace();
+    solve(&ws, "07-port-binding");
+    let port = free_port();
+    let sandboxes = tmp.path().join("tmp");
+    std::fs::create_dir_all(&sandboxes).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twelve"))
+        .args(["run", "7", "--port", &port.to_string()])
+        .current_dir(&ws)
+        .env("TMPDIR", &sandboxes)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"GET /health HTTP/1.0\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.0 200"), "{reply}");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the service outlived `twelve run`");
+    assert!(sandboxes_in(&sandboxes).is_empty());
+}
+
+#[test]
+fn lessons_verify_proves_the_built_in_pack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = Twelve::new(tmp.path()).args(&["lessons", "verify"]).run();
+    r.code(0).stdout_has("starter fails").stdout_has("solution passes all");
+    eprintln!("lessons verify took {:?}\n{}", r.took, r.stdout);
+}
+
+#[test]
+fn lessons_verify_runs_every_step_kind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = test_pack("everything", tmp.path());
+    Twelve::new(tmp.path())
+        .args(&["lessons", "verify", "--lessons"])
+        .args(&[pack.to_str().unwrap()])
+        .run()
+        .code(0)
+        .stdout_has("starter fails `one-offs` as intended: secrets.txt is still there")
+        .stdout_has("solution passes all 3 checks");
+}
+
+#[test]
+fn a_broken_pack_is_reported_with_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = repo().join("tests/packs/broken");
+    let r = Twelve::new(tmp.path())
+        .args(&["lessons", "verify", "--lessons", pack.to_str().unwrap()])
+        .run();
+    r.code(2);
+    for want in [
+        "lessons/01-broken/lesson.toml:7: unknown field `colour`",
+        "lessons/02-worse/lesson.toml:16: check `one`, step 1 (http): placeholder `{saved.code}` refers to nothing",
+        "sandbox-apps/02-worse/solution: missing or empty folder",
+        "lessons/03-nothing/lesson.toml: missing file",
+        "lessons/04-kinds/lesson.toml:11: `soon` is not a duration",
+        "lessons/04-kinds/lesson.toml:21: check `one`, step 2 (teleport): unknown variant `teleport`",
+    ] {
+        r.stderr_has(want);
+    }
+}
+
+#[test]
+fn ctrl_c_during_a_check_stops_everything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = test_pack("hostile", tmp.path());
+    let sandboxes = tmp.path().join("tmp");
+    std::fs::create_dir_all(&sandboxes).unwrap();
+    Twelve::new(tmp.path())
+        .args(&["--lessons", pack.to_str().unwrap(), "init", "ws"])
+        .run()
+        .code(0);
+    let marker = format!("marker-{}", std::process::id());
+    std::fs::write(
+        tmp.path().join("ws/01-hostile/Procfile"),
+        format!("web: python3 app.py {marker}\n"),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twelve"))
+        .args(["check", "1"])
+        .current_dir(tmp.path().join("ws"))
+        .env("TMPDIR", &sandboxes)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while processes_with(&marker).is_empty() {
+        assert!(Instant::now() < deadline, "the service never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let t = Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2));
+    assert!(t.elapsed() < Duration::from_secs(2), "took {:?} to stop", t.elapsed());
+    assert_eq!(processes_with(&marker), Vec::<String>::new());
+    assert_eq!(sandboxes_in(&sandboxes), Vec::<String>::new());
+}

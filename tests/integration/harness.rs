@@ -1,0 +1,169 @@
+//! A small builder around the real `twelve` binary: every test runs it in a temp folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A test pack from tests/packs/NAME, with the project's shared client added, in `dir`.
+pub fn test_pack(name: &str, dir: &Path) -> PathBuf {
+    let dst = dir.join(format!("pack-{name}"));
+    copy_dir(&repo().join("tests/packs").join(name), &dst);
+    let shared = dst.join("sandbox-apps/_shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::copy(repo().join("sandbox-apps/_shared/kv.py"), shared.join("kv.py")).unwrap();
+    dst
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        if e.file_name() == "__pycache__" {
+            continue;
+        }
+        let dst = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), &dst).unwrap();
+        }
+    }
+}
+
+/// One run of the binary.
+pub struct Twelve {
+    cmd: Command,
+    args: Vec<String>,
+    stdin: Option<String>,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub took: Duration,
+}
+
+impl Ran {
+    #[track_caller]
+    pub fn code(&self, want: i32) -> &Self {
+        assert_eq!(
+            self.code, want,
+            "exit code {} instead of {want}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks `{text}`:\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks `{text}`:\n{}\n--- stdout\n{}",
+            self.stderr,
+            self.stdout
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+}
+
+impl Twelve {
+    pub fn new(dir: &Path) -> Twelve {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_twelve"));
+        cmd.current_dir(dir)
+            .env_remove("TWELVE_LESSONS")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Twelve {
+            cmd,
+            args: Vec::new(),
+            stdin: None,
+        }
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|s| (*s).to_string()));
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = Some(text.to_string());
+        self
+    }
+
+    #[track_caller]
+    pub fn run(mut self) -> Ran {
+        use std::io::Write;
+        self.cmd.args(&self.args);
+        self.cmd.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        let started = Instant::now();
+        let mut child = self.cmd.spawn().expect("the twelve binary starts");
+        if let Some(text) = &self.stdin {
+            let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
+        }
+        let out: Output = child.wait_with_output().unwrap();
+        Ran {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            took: started.elapsed(),
+        }
+    }
+}
+
+/// Processes whose command line contains `marker` (zombies have none and are not counted).
+pub fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(marker) {
+            found.push(format!("{}: {cmd}", e.file_name().to_string_lossy()));
+        }
+    }
+    found
+}
+
+/// Sandbox folders left in `tmp`.
+pub fn sandboxes_in(tmp: &Path) -> Vec<String> {
+    std::fs::read_dir(tmp)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("twelve-check-"))
+        .collect()
+}
