@@ -114,8 +114,9 @@ pub fn run_lessons(
                         break;
                     };
                     let r = run_lesson(pack, lesson, dir, cancel, events);
-                    results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] =
-                        Some(r);
+                    results
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(r);
                 }
             });
         }

@@ -252,7 +252,10 @@ impl Pack {
                 });
             }
         }
-        for name in apps.keys().filter_map(|p| p.split_once('/').map(|(d, _)| d)) {
+        for name in apps
+            .keys()
+            .filter_map(|p| p.split_once('/').map(|(d, _)| d))
+        {
             if !name.starts_with('_') && !dirs.contains(name) {
                 problems.push(Problem {
                     file: format!("{prefix}sandbox-apps/{name}"),
@@ -329,9 +332,8 @@ static DIR_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$").expect("valid regex"));
 
 /// Matches `{name}` and `{name.part...}` placeholders.
-pub static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\{([a-z_]+(?:\.[A-Za-z0-9_\-]+)*)\}").expect("valid regex")
-});
+pub static PLACEHOLDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{([a-z_]+(?:\.[A-Za-z0-9_\-]+)*)\}").expect("valid regex"));
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -432,10 +434,16 @@ impl LessonFiles<'_> {
             );
         }
         if raw.hints.is_empty() {
-            problem(Some(find_line(&text, "hints")), "no hints: give at least one".into());
+            problem(
+                Some(find_line(&text, "hints")),
+                "no hints: give at least one".into(),
+            );
         }
         if raw.checks.is_empty() {
-            problem(None, "no checks: a lesson needs at least one `[[checks]]`".into());
+            problem(
+                None,
+                "no checks: a lesson needs at least one `[[checks]]`".into(),
+            );
         }
         let run_line = find_line(&text, "[run]");
         match (&raw.run.proc, &raw.run.command) {
@@ -737,7 +745,9 @@ impl Scope {
             }
             Step::Start(s) => {
                 if s.proc.is_some() == s.command.is_some() {
-                    push(Err("needs exactly one of `proc` (a Procfile type) or `command`".into()));
+                    push(Err(
+                        "needs exactly one of `proc` (a Procfile type) or `command`".into(),
+                    ));
                 }
                 if s.instances == 0 {
                     push(Err("`instances` must be at least 1".into()));
@@ -792,7 +802,9 @@ impl Scope {
             }
             Step::Run(r) => {
                 if r.proc.is_some() == r.command.is_some() {
-                    push(Err("needs exactly one of `proc` (a Procfile type) or `command`".into()));
+                    push(Err(
+                        "needs exactly one of `proc` (a Procfile type) or `command`".into(),
+                    ));
                 }
             }
             Step::Signal { target, signal, .. } => {
@@ -966,7 +978,10 @@ expect = { status = 200, json = { clicks = 0 } }
         let bad = GOOD.replace("kind = \"kv\"", "kind = \"teleport\"");
         let p = problems(&bad);
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].starts_with("lessons/03-config/lesson.toml:25: "), "{p:?}");
+        assert!(
+            p[0].starts_with("lessons/03-config/lesson.toml:25: "),
+            "{p:?}"
+        );
         assert!(p[0].contains("unknown variant `teleport`"), "{p:?}");
     }
 
@@ -974,17 +989,26 @@ expect = { status = 200, json = { clicks = 0 } }
     fn unknown_key_is_reported() {
         let bad = GOOD.replace("summary = \"S\"", "summary = \"S\"\ncolour = 3");
         let p = problems(&bad);
-        assert!(p[0].contains("lesson.toml:8:") && p[0].contains("colour"), "{p:?}");
+        assert!(
+            p[0].contains("lesson.toml:8:") && p[0].contains("colour"),
+            "{p:?}"
+        );
         let bad = GOOD.replace("name = \"a\"", "name = \"a\"\nsize = 3");
         let p = problems(&bad);
-        assert!(p[0].contains(":25:") && p[0].contains("unknown field `size`"), "{p:?}");
+        assert!(
+            p[0].contains(":25:") && p[0].contains("unknown field `size`"),
+            "{p:?}"
+        );
     }
 
     #[test]
     fn dangling_placeholders_are_reported() {
         let bad = GOOD.replace("{saved.code}", "{saved.nope}");
         let p = problems(&bad);
-        assert!(p[0].contains(":38:") && p[0].contains("{saved.nope}"), "{p:?}");
+        assert!(
+            p[0].contains(":38:") && p[0].contains("{saved.nope}"),
+            "{p:?}"
+        );
         let bad = GOOD.replace("{kv.a} saw", "{kv.b} saw");
         let p = problems(&bad);
         assert!(p[0].contains("{kv.b}") && p[0].contains("`a`"), "{p:?}");
@@ -994,23 +1018,38 @@ expect = { status = 200, json = { clicks = 0 } }
     fn syntax_errors_have_lines() {
         let bad = GOOD.replace("title = \"T\"", "title = T");
         let p = problems(&bad);
-        assert!(p[0].starts_with("lessons/03-config/lesson.toml:5:"), "{p:?}");
+        assert!(
+            p[0].starts_with("lessons/03-config/lesson.toml:5:"),
+            "{p:?}"
+        );
     }
 
     #[test]
     fn duplicates_and_missing_files() {
         let bad = GOOD.replace("id = \"c1\"", "id = \"c1\"\n[[checks.steps]]\nkind = \"kv\"\n[[checks]]\nid = \"c1\"\ntitle = \"t\"\nwhy = \"w\"");
-        assert!(problems(&bad).iter().any(|p| p.contains("duplicate check id `c1`")));
+        assert!(
+            problems(&bad)
+                .iter()
+                .any(|p| p.contains("duplicate check id `c1`"))
+        );
         let lessons = files(&[("03-config/lesson.toml", GOOD)]);
         let err = Pack::from_files(PackSource::Embedded, &lessons, &Files::new()).unwrap_err();
         let all = err.to_string();
-        assert!(all.contains("lessons/03-config/lesson.md: missing file"), "{all}");
-        assert!(all.contains("sandbox-apps/03-config/starter: missing"), "{all}");
+        assert!(
+            all.contains("lessons/03-config/lesson.md: missing file"),
+            "{all}"
+        );
+        assert!(
+            all.contains("sandbox-apps/03-config/starter: missing"),
+            "{all}"
+        );
     }
 
     #[test]
     fn procfile_lines() {
-        let p = parse_procfile("# comment\nweb: python3 app.py\n\nworker:python3 worker.py\nbad line\n");
+        let p = parse_procfile(
+            "# comment\nweb: python3 app.py\n\nworker:python3 worker.py\nbad line\n",
+        );
         assert_eq!(
             p,
             vec![

@@ -89,7 +89,9 @@ static HANDED_OUT: LazyLock<Mutex<BTreeSet<u16>>> = LazyLock::new(Mutex::default
 /// A free TCP port on 127.0.0.1, not handed out before by this process.
 pub fn free_port() -> io::Result<u16> {
     for _ in 0..50 {
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+            .local_addr()?
+            .port();
         let mut seen = HANDED_OUT
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -287,7 +289,11 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
 }
 
 /// Poll `cond` every few milliseconds until it holds, `deadline` passes, or `stop()` says so.
-pub fn wait_until(deadline: Instant, stop: &dyn Fn() -> bool, mut cond: impl FnMut() -> bool) -> bool {
+pub fn wait_until(
+    deadline: Instant,
+    stop: &dyn Fn() -> bool,
+    mut cond: impl FnMut() -> bool,
+) -> bool {
     loop {
         if cond() {
             return true;

@@ -38,7 +38,11 @@ impl Service {
         let python = Python::get()?;
         let sandbox = Sandbox::new(python).context("cannot create a temporary folder")?;
         let port = match port {
-            0 if !sandbox::port_open(8000) && std::net::TcpListener::bind("127.0.0.1:8000").is_ok() => 8000,
+            0 if !sandbox::port_open(8000)
+                && std::net::TcpListener::bind("127.0.0.1:8000").is_ok() =>
+            {
+                8000
+            }
             0 => sandbox::free_port()?,
             p => p,
         };
@@ -50,7 +54,11 @@ impl Service {
             (Some(p), _) => {
                 let procfile = dir.join("Procfile");
                 let text = std::fs::read_to_string(&procfile).with_context(|| {
-                    format!("lesson {} runs the `{p}` process of its Procfile, but `{}` cannot be read", lesson.number, procfile.display())
+                    format!(
+                        "lesson {} runs the `{p}` process of its Procfile, but `{}` cannot be read",
+                        lesson.number,
+                        procfile.display()
+                    )
                 })?;
                 match parse_procfile(&text).into_iter().find(|(t, _)| t == p) {
                     Some((_, c)) => c,
@@ -78,8 +86,8 @@ impl Service {
                 ..Limits::default()
             },
         };
-        let proc = Supervised::spawn(&spec, hook)
-            .with_context(|| format!("cannot start `{command}`"))?;
+        let proc =
+            Supervised::spawn(&spec, hook).with_context(|| format!("cannot start `{command}`"))?;
         Ok(Service {
             proc,
             port,
@@ -93,7 +101,10 @@ impl Service {
 
     /// The stores it uses: (name, url).
     pub fn stores(&self) -> Vec<(String, String)> {
-        self.stores.iter().map(|(n, s)| (n.clone(), s.url())).collect()
+        self.stores
+            .iter()
+            .map(|(n, s)| (n.clone(), s.url()))
+            .collect()
     }
 
     /// SIGTERM, then SIGKILL after a grace period.

@@ -63,7 +63,10 @@ pub struct Progress {
 
 impl Progress {
     pub fn lesson(&self, lesson: &Lesson) -> LessonProgress {
-        self.lessons.get(&lesson.dir_name).cloned().unwrap_or_default()
+        self.lessons
+            .get(&lesson.dir_name)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn lesson_mut(&mut self, lesson: &Lesson) -> &mut LessonProgress {
@@ -238,7 +241,9 @@ impl Workspace {
                     .map_or(0, |d| d.as_secs());
                 let aside = path.with_file_name(format!("progress.toml.bak-{stamp}"));
                 let moved = std::fs::rename(&path, &aside).is_ok();
-                let line = e.span().map_or(0, |s| text[..s.start].matches('\n').count() + 1);
+                let line = e
+                    .span()
+                    .map_or(0, |s| text[..s.start].matches('\n').count() + 1);
                 let msg = if moved {
                     format!(
                         "the progress file was damaged (line {line}: {}); it was kept as {} and progress starts afresh",
@@ -299,7 +304,10 @@ fn readme(pack: &Pack) -> String {
          Progress is kept in `.twelve/progress.toml`.\n\n",
     );
     for l in &pack.lessons {
-        s.push_str(&format!("- `{}/`: {} ({})\n", l.dir_name, l.title, l.factor_name));
+        s.push_str(&format!(
+            "- `{}/`: {} ({})\n",
+            l.dir_name, l.title, l.factor_name
+        ));
     }
     s
 }
@@ -317,14 +325,24 @@ mod tests {
         let (p, msg) = ws.load_progress();
         assert_eq!(p, Progress::default());
         let msg = msg.unwrap();
-        assert!(msg.contains("kept as") && msg.contains("progress.toml.bak-"), "{msg}");
+        assert!(
+            msg.contains("kept as") && msg.contains("progress.toml.bak-"),
+            "{msg}"
+        );
         let aside: Vec<_> = std::fs::read_dir(ws.state_dir())
             .unwrap()
             .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with("progress.toml.bak-"))
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("progress.toml.bak-")
+            })
             .collect();
         assert_eq!(aside.len(), 1);
-        assert_eq!(std::fs::read_to_string(aside[0].path()).unwrap(), "lessons = [[[");
+        assert_eq!(
+            std::fs::read_to_string(aside[0].path()).unwrap(),
+            "lessons = [[["
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! One integration-test binary: the real `twelve` binary, real processes, real ports.
 
 mod integration {
-    pub mod hostile;
-    pub mod harness;
     pub mod cli;
     pub mod fixes;
+    pub mod harness;
+    pub mod hostile;
     pub mod kv;
 }

@@ -7,12 +7,11 @@ use std::time::{Duration, Instant};
 
 use regex::Regex;
 
+use super::CancelToken;
 use super::files::{self, Snapshot};
 use super::report::{Failure, OutputTail};
-use super::CancelToken;
 use crate::lesson::step::{
-    ExitExpect, ExpectKv, ExpectOutput, Http, HttpExpect, Ready, Run, Start,
-    Stream,
+    ExitExpect, ExpectKv, ExpectOutput, Http, HttpExpect, Ready, Run, Start, Stream,
 };
 use crate::lesson::{Check, Lesson, PLACEHOLDER, Pack, Step, StepSpec, parse_procfile};
 use crate::sandbox::http::{self, HttpError, Request, Response, shell_quote};
@@ -194,6 +193,33 @@ impl<'a> Ctx<'a> {
 
     /// The output of every process this check started.
     fn tails(&mut self) -> Vec<OutputTail> {
+        // Let output still in the pipes arrive (a traceback printed just before the failing
+        // response): wait until nothing new came for 30 ms, at most 300 ms.
+        let outputs: Vec<_> = self
+            .groups
+            .values()
+            .flat_map(|g| {
+                g.instances
+                    .iter()
+                    .map(|i| std::sync::Arc::clone(&i.proc.output))
+            })
+            .collect();
+        let count = || {
+            outputs
+                .iter()
+                .map(|o| o.lines().len() as u64 + o.dropped())
+                .sum::<u64>()
+        };
+        let give_up = Instant::now() + Duration::from_millis(300);
+        let mut last = count();
+        while Instant::now() < give_up {
+            std::thread::sleep(Duration::from_millis(30));
+            let now = count();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
         let mut out = Vec::new();
         let tail = |label: String, p: &mut Supervised| OutputTail {
             process: label,
@@ -305,7 +331,10 @@ impl<'a> Ctx<'a> {
     fn show(&self, value: &str) -> String {
         let root = self.sb.root.display().to_string();
         if value.contains(&root) {
-            format!("\"{}\"", value.replace(&root, "$SANDBOX").replace('"', "\\\""))
+            format!(
+                "\"{}\"",
+                value.replace(&root, "$SANDBOX").replace('"', "\\\"")
+            )
         } else {
             shell_quote(value)
         }
@@ -343,7 +372,10 @@ impl<'a> Ctx<'a> {
                     code: *code,
                     within: *within,
                 };
-                self.transcript.push(format!("wait ${}; echo \"exit: $?\"", name.replace(['.', '-'], "_").to_uppercase()));
+                self.transcript.push(format!(
+                    "wait ${}; echo \"exit: $?\"",
+                    name.replace(['.', '-'], "_").to_uppercase()
+                ));
                 self.expect_exits(&name, &idx, &e, "the signal")
             }
             Step::Stop {
@@ -368,8 +400,7 @@ impl<'a> Ctx<'a> {
                 })
             }
             Step::Source(s) => {
-                files::source(&self.sb.app, &self.pack.shared, s)
-                    .map_err(|(m, e, o)| fail(m, e, o))
+                files::source(&self.sb.app, &self.pack.shared, s).map_err(|(m, e, o)| fail(m, e, o))
             }
             Step::Install { requirements } => {
                 self.transcript.push(format!(
@@ -483,7 +514,11 @@ impl<'a> Ctx<'a> {
             let port = match sandbox::free_port() {
                 Ok(p) => p,
                 Err(e) => {
-                    result = Err(fail(format!("no free port: {e}"), "a free port", e.to_string()));
+                    result = Err(fail(
+                        format!("no free port: {e}"),
+                        "a free port",
+                        e.to_string(),
+                    ));
                     break;
                 }
             };
@@ -533,7 +568,9 @@ impl<'a> Ctx<'a> {
         let what = match ready {
             Ready::None => return Ok(()),
             Ready::Port => format!("{} accepting connections on PORT={}", inst.dyno, inst.port),
-            Ready::Stdout { stdout } => format!("{} printing a line matching /{stdout}/", inst.dyno),
+            Ready::Stdout { stdout } => {
+                format!("{} printing a line matching /{stdout}/", inst.dyno)
+            }
         };
         let ok = match ready {
             Ready::None => true,
@@ -615,7 +652,10 @@ impl<'a> Ctx<'a> {
                 inst.dyno,
                 humantime::format_duration(within),
                 match ready {
-                    Ready::Port => format!("accept connections on the port it was given (PORT={})", inst.port),
+                    Ready::Port => format!(
+                        "accept connections on the port it was given (PORT={})",
+                        inst.port
+                    ),
                     _ => "print the expected line".to_string(),
                 }
             ),
@@ -631,7 +671,11 @@ impl<'a> Ctx<'a> {
             .map(|g| g.instances.iter().map(|i| i.port).collect())
             .unwrap_or_default();
         let r = Router::start(ports.clone()).map_err(|e| {
-            fail(format!("could not start the router: {e}"), "a router", e.to_string())
+            fail(
+                format!("could not start the router: {e}"),
+                "a router",
+                e.to_string(),
+            )
         })?;
         let list: Vec<String> = ports.iter().map(ToString::to_string).collect();
         self.transcript.push(format!(
@@ -704,7 +748,8 @@ impl<'a> Ctx<'a> {
         let (req, target) = self.request_for(h)?;
         let line = http::curl_line(&req);
         if let Some(name) = &h.background {
-            self.transcript.push(format!("{line} &   # `{name}`, awaited later"));
+            self.transcript
+                .push(format!("{line} &   # `{name}`, awaited later"));
             let r = req.clone();
             let (tx, rx) = std::sync::mpsc::channel();
             let handle = std::thread::spawn(move || {
@@ -862,10 +907,12 @@ impl<'a> Ctx<'a> {
             } else if let Some(hdr) = from.strip_prefix("header.") {
                 resp.header(hdr).map(str::to_string)
             } else if let Some(p) = from.strip_prefix("json.") {
-                json.as_ref().and_then(|d| json_path(d, p)).map(|v| match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
+                json.as_ref()
+                    .and_then(|d| json_path(d, p))
+                    .map(|v| match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
             } else {
                 None
             };
@@ -911,7 +958,10 @@ impl<'a> Ctx<'a> {
         for t in texts {
             self.note_sandbox(&t);
         }
-        line.push_str(&format!("sh -c {}; echo \"exit: $?\"", shell_quote(&command)));
+        line.push_str(&format!(
+            "sh -c {}; echo \"exit: $?\"",
+            shell_quote(&command)
+        ));
         self.transcript.push(line);
         let label = format!("run: {command}");
         let mut proc = self.spawn(&label, &command, &env, r.isolated)?;
@@ -920,9 +970,11 @@ impl<'a> Ctx<'a> {
         let cancel = self.cancel;
         let exit = proc.wait_until(deadline, &|| cancel.is_cancelled());
         // Let the readers drain what is still in the pipes.
-        sandbox::wait_until(Instant::now() + Duration::from_millis(500), &|| false, || {
-            proc.output.closed()
-        });
+        sandbox::wait_until(
+            Instant::now() + Duration::from_millis(500),
+            &|| false,
+            || proc.output.closed(),
+        );
         let exit = match exit {
             Some(e) => e,
             None => {
@@ -1003,7 +1055,12 @@ impl<'a> Ctx<'a> {
             inst.proc.signal(sig);
         }
         if let Some(e) = expect {
-            self.expect_exits(&name, &idx, e, &format!("SIG{}", signal.trim_start_matches("SIG")))?;
+            self.expect_exits(
+                &name,
+                &idx,
+                e,
+                &format!("SIG{}", signal.trim_start_matches("SIG")),
+            )?;
         }
         Ok(())
     }
@@ -1137,7 +1194,10 @@ impl<'a> Ctx<'a> {
         let within = e.within.unwrap_or(OUTPUT_WITHIN);
         let want: Option<(String, Regex)> = if let Some(c) = &e.contains {
             let c = self.expand(c, None, false);
-            Some((format!("`{c}`"), Regex::new(&regex::escape(&c)).expect("escaped")))
+            Some((
+                format!("`{c}`"),
+                Regex::new(&regex::escape(&c)).expect("escaped"),
+            ))
         } else if let Some(m) = &e.matches {
             let m = self.expand(m, None, true);
             let re = Regex::new(&m).map_err(|err| fail(err.to_string(), "", ""))?;
@@ -1175,7 +1235,11 @@ impl<'a> Ctx<'a> {
         }
         if let Some(bad) = &e.not_contains {
             let bad = self.expand(bad, None, false);
-            if let Some(l) = out.lines().iter().find(|l| in_stream(l) && l.text.contains(&bad)) {
+            if let Some(l) = out
+                .lines()
+                .iter()
+                .find(|l| in_stream(l) && l.text.contains(&bad))
+            {
                 return Err(fail(
                     format!("{dyno} printed `{bad}` on {stream_name}"),
                     format!("no `{bad}` on {stream_name}"),
@@ -1222,7 +1286,10 @@ impl<'a> Ctx<'a> {
             if let Some(max) = e.max_writes {
                 if writes > max {
                     return Err(fail(
-                        format!("store `{}` saw {writes} writes (at most {max} expected)", e.store),
+                        format!(
+                            "store `{}` saw {writes} writes (at most {max} expected)",
+                            e.store
+                        ),
                         format!("at most {max} writes"),
                         format!("{writes} writes; keys: {}", key_list(&store.keys("*"))),
                     ));
@@ -1241,7 +1308,10 @@ impl<'a> Ctx<'a> {
                 let found = store.keys(p);
                 if !found.is_empty() {
                     return Err(fail(
-                        format!("store `{}` holds `{}`, which should not be there", e.store, found[0]),
+                        format!(
+                            "store `{}` holds `{}`, which should not be there",
+                            e.store, found[0]
+                        ),
                         format!("no key matching `{p}`"),
                         format!("keys: {}", key_list(&found)),
                     ));
@@ -1251,7 +1321,10 @@ impl<'a> Ctx<'a> {
                 let got = store.list_len(key);
                 if got != *len {
                     return Err(fail(
-                        format!("list `{key}` in store `{}` has {got} item(s), expected {len}", e.store),
+                        format!(
+                            "list `{key}` in store `{}` has {got} item(s), expected {len}",
+                            e.store
+                        ),
                         format!("{len} item(s) in `{key}`"),
                         format!("{got}: {:?}", store.list(key)),
                     ));
@@ -1406,7 +1479,8 @@ fn listening_ports(pgid: i32) -> Vec<u16> {
                 for fd in fds.flatten() {
                     if let Ok(link) = std::fs::read_link(fd.path()) {
                         let l = link.to_string_lossy();
-                        if let Some(n) = l.strip_prefix("socket:[").and_then(|r| r.strip_suffix(']'))
+                        if let Some(n) =
+                            l.strip_prefix("socket:[").and_then(|r| r.strip_suffix(']'))
                         {
                             inodes.insert(n.to_string());
                         }

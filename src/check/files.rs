@@ -169,7 +169,13 @@ pub(super) fn source(app: &Path, shared: &Files, s: &Source) -> Result<(), Probl
         }
         Ok(())
     })
-    .map_err(|e| (format!("cannot read the lesson folder: {e}"), String::new(), String::new()))?;
+    .map_err(|e| {
+        (
+            format!("cannot read the lesson folder: {e}"),
+            String::new(),
+            String::new(),
+        )
+    })?;
     for pat in &s.must_not_contain {
         let re = Regex::new(pat).map_err(|e| (e.to_string(), String::new(), String::new()))?;
         for (rel, text) in &texts {
@@ -189,7 +195,14 @@ pub(super) fn source(app: &Path, shared: &Files, s: &Source) -> Result<(), Probl
             return Err((
                 format!("no file matching {} contains /{pat}/", s.files),
                 format!("/{pat}/ somewhere in {}", s.files),
-                format!("searched: {}", if names.is_empty() { "no files".into() } else { names.join(", ") }),
+                format!(
+                    "searched: {}",
+                    if names.is_empty() {
+                        "no files".into()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
             ));
         }
     }
@@ -267,7 +280,12 @@ fn satisfies(v: &[u64], constraints: &[(String, Vec<u64>)]) -> bool {
 }
 
 /// Install every declared requirement from the offline index into `site`.
-pub(super) fn install(app: &Path, requirements: &str, vendor: &Files, site: &Path) -> Result<(), Problem> {
+pub(super) fn install(
+    app: &Path,
+    requirements: &str,
+    vendor: &Files,
+    site: &Path,
+) -> Result<(), Problem> {
     let path = app.join(requirements);
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Err((
@@ -321,7 +339,11 @@ pub(super) fn install(app: &Path, requirements: &str, vendor: &Files, site: &Pat
                     r.line, r.name
                 ),
                 format!("available: {}", have.join(", ")),
-                text.lines().nth(r.line - 1).unwrap_or("").trim().to_string(),
+                text.lines()
+                    .nth(r.line - 1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string(),
             ));
         };
         let prefix = format!("{folder}/");
@@ -354,7 +376,9 @@ mod tests {
 
     #[test]
     fn requirements() {
-        let r = parse_requirements("# deps\nslugify==1.2  # pinned\nColor_Text>=2\nplain\n\nx>=1,<3\n").unwrap();
+        let r =
+            parse_requirements("# deps\nslugify==1.2  # pinned\nColor_Text>=2\nplain\n\nx>=1,<3\n")
+                .unwrap();
         assert_eq!(r.len(), 4);
         assert_eq!(r[0].name, "slugify");
         assert_eq!(r[1].name, "color-text");
@@ -382,9 +406,15 @@ mod tests {
         .collect();
         std::fs::write(app.join("requirements.txt"), "textkit<2\n").unwrap();
         install(&app, "requirements.txt", &vendor, &site).unwrap();
-        assert_eq!(std::fs::read_to_string(site.join("textkit/__init__.py")).unwrap(), "V = 1");
+        assert_eq!(
+            std::fs::read_to_string(site.join("textkit/__init__.py")).unwrap(),
+            "V = 1"
+        );
         std::fs::write(app.join("requirements.txt"), "nope\n").unwrap();
         let e = install(&app, "requirements.txt", &vendor, &site).unwrap_err();
-        assert!(e.0.contains("requirements.txt:1: no package `nope`"), "{e:?}");
+        assert!(
+            e.0.contains("requirements.txt:1: no package `nope`"),
+            "{e:?}"
+        );
     }
 }

@@ -34,7 +34,9 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run { lesson, port } => run_service(&Env::open(&cli)?, &lesson, port),
         Command::Hint { lesson } => hint(&Env::open(&cli)?, &lesson),
         Command::Solution { lesson, yes } => solution(&Env::open(&cli)?, &lesson, yes),
-        Command::Reset { lesson, all, yes } => reset(&Env::open(&cli)?, lesson.as_deref(), all, yes),
+        Command::Reset { lesson, all, yes } => {
+            reset(&Env::open(&cli)?, lesson.as_deref(), all, yes)
+        }
         Command::Doctor => Ok(doctor(&cli)),
         Command::Kv { port } => kv(port),
         Command::Lessons {
@@ -62,7 +64,10 @@ impl Env {
         let ws = match &cli.workspace {
             Some(d) => {
                 if !d.join(crate::workspace::STATE_DIR).is_dir() {
-                    bail!("`{}` is not a workspace (it has no .twelve folder); create one with `twelve init`", d.display());
+                    bail!(
+                        "`{}` is not a workspace (it has no .twelve folder); create one with `twelve init`",
+                        d.display()
+                    );
                 }
                 Workspace::open(d.canonicalize()?)
             }
@@ -131,9 +136,19 @@ fn list(env: &Env) -> anyhow::Result<ExitCode> {
             Status::NotStarted => " ".into(),
         };
         let title = format!("{:>2}. {:<20} {}", l.number, l.factor_name, l.title);
-        let arrow = if next == Some(l.number) { p.cyan("  ← next") } else { String::new() };
+        let arrow = if next == Some(l.number) {
+            p.cyan("  ← next")
+        } else {
+            String::new()
+        };
         let extra = if lp.attempts > 0 {
-            p.dim(&format!("  ({} attempt{}, {} hint{})", lp.attempts, plural(lp.attempts), lp.hints_revealed, plural(lp.hints_revealed)))
+            p.dim(&format!(
+                "  ({} attempt{}, {} hint{})",
+                lp.attempts,
+                plural(lp.attempts),
+                lp.hints_revealed,
+                plural(lp.hints_revealed)
+            ))
         } else {
             String::new()
         };
@@ -186,7 +201,12 @@ fn check(
         (None, false) => {
             // Inside a lesson folder: that lesson.
             let here = std::env::current_dir()?.canonicalize()?;
-            match env.pack.lessons.iter().find(|l| here.starts_with(env.ws.lesson_dir(l))) {
+            match env
+                .pack
+                .lessons
+                .iter()
+                .find(|l| here.starts_with(env.ws.lesson_dir(l)))
+            {
                 Some(l) => vec![l],
                 None => bail!("say which lesson to check (`twelve check 3`) or use --all"),
             }
@@ -196,7 +216,12 @@ fn check(
     let dirs: Vec<PathBuf> = lessons.iter().map(|l| env.ws.lesson_dir(l)).collect();
     for (l, d) in lessons.iter().zip(&dirs) {
         if !d.is_dir() {
-            bail!("the folder of lesson {} is missing: `{}` (restore it with `twelve reset {}`)", l.number, d.display(), l.number);
+            bail!(
+                "the folder of lesson {} is missing: `{}` (restore it with `twelve reset {}`)",
+                l.number,
+                d.display(),
+                l.number
+            );
         }
     }
     let cancel = CancelToken::new();
@@ -210,10 +235,23 @@ fn check(
             let _ = std::io::stdout().flush();
         }
     };
-    let jobs: Vec<(&Lesson, &Path)> = lessons.iter().copied().zip(dirs.iter().map(PathBuf::as_path)).collect();
+    let jobs: Vec<(&Lesson, &Path)> = lessons
+        .iter()
+        .copied()
+        .zip(dirs.iter().map(PathBuf::as_path))
+        .collect();
     let reports = if live {
-        println!("{}", p.dim(&format!("checking lesson {}…", lessons[0].number)));
-        vec![check::run_lesson(&env.pack, lessons[0], &dirs[0], &cancel, Some(&on_event))]
+        println!(
+            "{}",
+            p.dim(&format!("checking lesson {}…", lessons[0].number))
+        );
+        vec![check::run_lesson(
+            &env.pack,
+            lessons[0],
+            &dirs[0],
+            &cancel,
+            Some(&on_event),
+        )]
     } else {
         check::run_lessons(&env.pack, &jobs, &cancel, None)
     };
@@ -242,11 +280,20 @@ fn check(
                 if r.passed() {
                     let progress = env.progress();
                     match progress.next_lesson(&env.pack) {
-                        Some(n) => println!("Next: lesson {} ({}) — `twelve solution {}` shows the reference fix.", n.number, n.title, r.number),
+                        Some(n) => println!(
+                            "Next: lesson {} ({}) — `twelve solution {}` shows the reference fix.",
+                            n.number, n.title, r.number
+                        ),
                         None => println!("{}", p.green("All lessons passed. Well done!")),
                     }
                 } else if r.outcome == Outcome::Failed {
-                    println!("{}", p.dim(&format!("Stuck? `twelve hint {}` reveals a hint.", r.number)));
+                    println!(
+                        "{}",
+                        p.dim(&format!(
+                            "Stuck? `twelve hint {}` reveals a hint.",
+                            r.number
+                        ))
+                    );
                 }
             }
         }
@@ -258,7 +305,10 @@ fn check(
 
 /// 0 when every lesson passed, 2 when one could not be checked, else 1.
 pub fn exit_for(reports: &[LessonReport]) -> ExitCode {
-    if reports.iter().any(|r| r.outcome == Outcome::Error || r.outcome == Outcome::Cancelled) {
+    if reports
+        .iter()
+        .any(|r| r.outcome == Outcome::Error || r.outcome == Outcome::Cancelled)
+    {
         ExitCode::from(TROUBLE)
     } else if reports.iter().all(LessonReport::passed) {
         ExitCode::SUCCESS
@@ -292,12 +342,19 @@ fn run_service(env: &Env, key: &str, port: u16) -> anyhow::Result<ExitCode> {
         eprintln!("  store `{name}`: {url}");
     }
     let vars: Vec<String> = svc.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    eprintln!("  {}", p.dim(&format!("{} {}", vars.join(" "), svc.command)));
+    eprintln!(
+        "  {}",
+        p.dim(&format!("{} {}", vars.join(" "), svc.command))
+    );
     eprintln!("  {}", p.dim("Ctrl-C stops it."));
     loop {
         if let Some(exit) = svc.proc.try_exit() {
             // Let the last lines arrive.
-            sandbox::wait_until(std::time::Instant::now() + Duration::from_millis(300), &|| false, || svc.proc.output.closed());
+            sandbox::wait_until(
+                std::time::Instant::now() + Duration::from_millis(300),
+                &|| false,
+                || svc.proc.output.closed(),
+            );
             eprintln!("{} the service ended ({exit})", p.yellow("Stopped:"));
             return Ok(ExitCode::from(FAILED));
         }
@@ -320,10 +377,23 @@ fn hint(env: &Env, key: &str) -> anyhow::Result<ExitCode> {
     let shown = progress.lesson(lesson).hints_revealed as usize;
     for (i, h) in lesson.hints.iter().take(shown).enumerate() {
         let label = format!("Hint {}/{}:", i + 1, lesson.hints.len());
-        println!("{} {h}", if i + 1 == shown { p.bold(&label) } else { p.dim(&label) });
+        println!(
+            "{} {h}",
+            if i + 1 == shown {
+                p.bold(&label)
+            } else {
+                p.dim(&label)
+            }
+        );
     }
     if shown == lesson.hints.len() {
-        println!("{}", p.dim(&format!("That was the last hint. `twelve solution {}` shows the reference fix.", lesson.number)));
+        println!(
+            "{}",
+            p.dim(&format!(
+                "That was the last hint. `twelve solution {}` shows the reference fix.",
+                lesson.number
+            ))
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -348,7 +418,10 @@ pub fn solution_diff(pack: &Pack, lesson: &Lesson, dir: &Path, p: Paint) -> Stri
     let mut mine = crate::lesson::Files::new();
     let _ = read_dir_files(dir, dir, &mut mine);
     for k in mine.keys() {
-        if !lesson.solution.contains_key(k) && !pack.shared.contains_key(k) && lesson.starter.contains_key(k) {
+        if !lesson.solution.contains_key(k)
+            && !pack.shared.contains_key(k)
+            && lesson.starter.contains_key(k)
+        {
             names.push(k);
         }
     }
@@ -356,8 +429,15 @@ pub fn solution_diff(pack: &Pack, lesson: &Lesson, dir: &Path, p: Paint) -> Stri
     names.dedup();
     let mut out = String::new();
     for name in names {
-        let theirs = lesson.solution.get(name).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-        let ours = mine.get(name).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+        let theirs = lesson
+            .solution
+            .get(name)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        let ours = mine
+            .get(name)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
         if theirs == ours {
             continue;
         }
@@ -396,7 +476,11 @@ fn read_dir_files(root: &Path, dir: &Path, out: &mut crate::lesson::Files) -> st
         if path.is_dir() {
             read_dir_files(root, &path, out)?;
         } else if let Ok(b) = std::fs::read(&path) {
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
             out.insert(rel, b);
         }
     }
@@ -406,11 +490,25 @@ fn read_dir_files(root: &Path, dir: &Path, out: &mut crate::lesson::Files) -> st
 fn solution(env: &Env, key: &str, yes: bool) -> anyhow::Result<ExitCode> {
     let lesson = env.lesson(key)?;
     let passed = env.progress().lesson(lesson).status == Status::Passed;
-    if !passed && !yes && !confirm(&format!("You have not passed lesson {} yet. Show the solution anyway?", lesson.number)) {
-        eprintln!("Not shown. (`twelve solution {} --yes` shows it without asking.)", lesson.number);
+    if !passed
+        && !yes
+        && !confirm(&format!(
+            "You have not passed lesson {} yet. Show the solution anyway?",
+            lesson.number
+        ))
+    {
+        eprintln!(
+            "Not shown. (`twelve solution {} --yes` shows it without asking.)",
+            lesson.number
+        );
         return Ok(ExitCode::from(FAILED));
     }
-    let diff = solution_diff(&env.pack, lesson, &env.ws.lesson_dir(lesson), Paint::detect());
+    let diff = solution_diff(
+        &env.pack,
+        lesson,
+        &env.ws.lesson_dir(lesson),
+        Paint::detect(),
+    );
     if diff.is_empty() {
         println!("Your files are the same as the reference solution.");
     } else {
@@ -425,8 +523,16 @@ fn reset(env: &Env, key: Option<&str>, all: bool, yes: bool) -> anyhow::Result<E
         (Some(k), false) => vec![env.lesson(k)?],
         (None, false) => bail!("say which lesson to reset (`twelve reset 3`) or use --all"),
     };
-    let what = if all { "every lesson folder".to_string() } else { format!("`{}`", lessons[0].dir_name) };
-    if !yes && !confirm(&format!("Reset {what} to the starter files? Your changes there are lost.")) {
+    let what = if all {
+        "every lesson folder".to_string()
+    } else {
+        format!("`{}`", lessons[0].dir_name)
+    };
+    if !yes
+        && !confirm(&format!(
+            "Reset {what} to the starter files? Your changes there are lost."
+        ))
+    {
         eprintln!("Nothing was reset. (`--yes` resets without asking.)");
         return Ok(ExitCode::from(FAILED));
     }
@@ -449,52 +555,116 @@ fn doctor(cli: &Cli) -> ExitCode {
         }
     };
     match Python::get() {
-        Ok(py) => line(true, format!("python3 {}.{}.{} at {}", py.version.0, py.version.1, py.version.2, py.path.display()), ""),
-        Err(e) => line(false, e.to_string(), "install Python 3.8 or newer (e.g. `apt-get install python3`, `brew install python`), or point TWELVE_PYTHON at one"),
+        Ok(py) => line(
+            true,
+            format!(
+                "python3 {}.{}.{} at {}",
+                py.version.0,
+                py.version.1,
+                py.version.2,
+                py.path.display()
+            ),
+            "",
+        ),
+        Err(e) => line(
+            false,
+            e.to_string(),
+            "install Python 3.8 or newer (e.g. `apt-get install python3`, `brew install python`), or point TWELVE_PYTHON at one",
+        ),
     }
     let git = std::process::Command::new("git").arg("--version").output();
     match git {
-        Ok(o) if o.status.success() => line(true, String::from_utf8_lossy(&o.stdout).trim().to_string(), ""),
-        _ => line(false, "git was not found".into(), "install git; lesson 1 is about version control"),
+        Ok(o) if o.status.success() => line(
+            true,
+            String::from_utf8_lossy(&o.stdout).trim().to_string(),
+            "",
+        ),
+        _ => line(
+            false,
+            "git was not found".into(),
+            "install git; lesson 1 is about version control",
+        ),
     }
     match sandbox::free_port() {
         Ok(port) => line(true, format!("a free local port ({port})"), ""),
-        Err(e) => line(false, format!("no free local port: {e}"), "check that 127.0.0.1 is usable"),
+        Err(e) => line(
+            false,
+            format!("no free local port: {e}"),
+            "check that 127.0.0.1 is usable",
+        ),
     }
     match Pack::load(cli.lessons.as_deref()) {
-        Ok(pack) => line(true, format!("{} lessons from {}", pack.lessons.len(), pack.source), ""),
-        Err(e) => line(false, format!("the lesson pack is broken:\n{e}"), "fix the files named above"),
+        Ok(pack) => line(
+            true,
+            format!("{} lessons from {}", pack.lessons.len(), pack.source),
+            "",
+        ),
+        Err(e) => line(
+            false,
+            format!("the lesson pack is broken:\n{e}"),
+            "fix the files named above",
+        ),
     }
-    let ws = cli.workspace.clone().map(Workspace::open).or_else(|| std::env::current_dir().ok().and_then(|d| Workspace::find(&d)));
+    let ws = cli.workspace.clone().map(Workspace::open).or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| Workspace::find(&d))
+    });
     match ws {
         Some(w) => println!("{} workspace at {}", p.green("✓"), w.root.display()),
-        None => println!("{} no workspace here (create one with `twelve init`)", p.dim("·")),
+        None => println!(
+            "{} no workspace here (create one with `twelve init`)",
+            p.dim("·")
+        ),
     }
     if std::io::stdout().is_terminal() {
         match crossterm::terminal::size() {
-            Ok((w, h)) => line(w >= 80 && h >= 24, format!("terminal {w}×{h}"), "make the terminal at least 80×24 for the tutorial"),
-            Err(e) => line(false, format!("terminal size unknown: {e}"), "run in a real terminal"),
+            Ok((w, h)) => line(
+                w >= 80 && h >= 24,
+                format!("terminal {w}×{h}"),
+                "make the terminal at least 80×24 for the tutorial",
+            ),
+            Err(e) => line(
+                false,
+                format!("terminal size unknown: {e}"),
+                "run in a real terminal",
+            ),
         }
-        let truecolor = std::env::var("COLORTERM").is_ok_and(|v| v.contains("truecolor") || v.contains("24bit"));
+        let truecolor = std::env::var("COLORTERM")
+            .is_ok_and(|v| v.contains("truecolor") || v.contains("24bit"));
         let colours = if std::env::var_os("NO_COLOR").is_some() {
             "colours off (NO_COLOR)".to_string()
         } else if truecolor {
             "truecolor".to_string()
         } else {
-            format!("256 colours or fewer (TERM={})", std::env::var("TERM").unwrap_or_default())
+            format!(
+                "256 colours or fewer (TERM={})",
+                std::env::var("TERM").unwrap_or_default()
+            )
         };
         println!("{} {colours}", p.green("✓"));
     } else {
-        println!("{} not a terminal: the tutorial needs one; the plain commands work anywhere", p.dim("·"));
+        println!(
+            "{} not a terminal: the tutorial needs one; the plain commands work anywhere",
+            p.dim("·")
+        );
     }
-    if ok { ExitCode::SUCCESS } else { ExitCode::from(TROUBLE) }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(TROUBLE)
+    }
 }
 
 fn kv(port: u16) -> anyhow::Result<ExitCode> {
-    let server = crate::sandbox::kv::KvServer::start(port).with_context(|| format!("cannot listen on port {port}"))?;
+    let server = crate::sandbox::kv::KvServer::start(port)
+        .with_context(|| format!("cannot listen on port {port}"))?;
     let cancel = CancelToken::new();
     cancel_on_signals(&cancel)?;
-    eprintln!("built-in key-value store on {} (Redis protocol); Ctrl-C stops it", server.url());
+    eprintln!(
+        "built-in key-value store on {} (Redis protocol); Ctrl-C stops it",
+        server.url()
+    );
     while !cancel.is_cancelled() {
         std::thread::sleep(Duration::from_millis(50));
     }

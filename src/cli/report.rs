@@ -22,7 +22,11 @@ pub fn human(r: &LessonReport, p: Paint, verbose: bool) -> String {
         Outcome::Error => p.red(&format!("! lesson {} could not be checked", r.number)),
         Outcome::Cancelled => p.yellow(&format!("… lesson {} cancelled", r.number)),
     };
-    let _ = writeln!(s, "{verdict} {}", p.dim(&format!("in {} ms", r.duration_ms)));
+    let _ = writeln!(
+        s,
+        "{verdict} {}",
+        p.dim(&format!("in {} ms", r.duration_ms))
+    );
     s
 }
 
@@ -33,7 +37,10 @@ fn check_line(c: &CheckReport, p: Paint) -> String {
         Outcome::Error => (p.red("!"), p.bold(&c.title)),
         Outcome::Cancelled => (p.yellow("…"), c.title.clone()),
     };
-    format!("  {mark} {title} {}\n", p.dim(&format!("({} ms)", c.duration_ms)))
+    format!(
+        "  {mark} {title} {}\n",
+        p.dim(&format!("({} ms)", c.duration_ms))
+    )
 }
 
 fn indent(text: &str, by: &str) -> String {
@@ -52,20 +59,41 @@ fn failure_details(c: &CheckReport, p: Paint, verbose: bool) -> String {
         let _ = writeln!(s, "    {}", p.dim(d));
     }
     if !f.expected.is_empty() {
-        let _ = write!(s, "    {}\n{}", p.bold("expected:"), indent(&f.expected, "      "));
+        let _ = write!(
+            s,
+            "    {}\n{}",
+            p.bold("expected:"),
+            indent(&f.expected, "      ")
+        );
     }
     if !f.observed.is_empty() {
-        let _ = write!(s, "    {}\n{}", p.bold("observed:"), indent(&f.observed, "      "));
+        let _ = write!(
+            s,
+            "    {}\n{}",
+            p.bold("observed:"),
+            indent(&f.observed, "      ")
+        );
     }
     for o in &f.outputs {
         let lines: Vec<&String> = o.stdout.iter().chain(&o.stderr).collect();
         if lines.is_empty() && o.exit.is_none() {
             continue;
         }
-        let exit = o.exit.as_deref().map_or(String::new(), |e| format!(" — {e}"));
-        let _ = writeln!(s, "    {}", p.bold(&format!("output of {}{exit}:", o.process)));
+        let exit = o
+            .exit
+            .as_deref()
+            .map_or(String::new(), |e| format!(" — {e}"));
+        let _ = writeln!(
+            s,
+            "    {}",
+            p.bold(&format!("output of {}{exit}:", o.process))
+        );
         if o.dropped_lines > 0 {
-            let _ = writeln!(s, "      {}", p.dim(&format!("({} earlier lines dropped)", o.dropped_lines)));
+            let _ = writeln!(
+                s,
+                "      {}",
+                p.dim(&format!("({} earlier lines dropped)", o.dropped_lines))
+            );
         }
         let take = if verbose { usize::MAX } else { 12 };
         for l in o.stdout.iter().rev().take(take).rev() {
@@ -81,7 +109,14 @@ fn failure_details(c: &CheckReport, p: Paint, verbose: bool) -> String {
     let _ = writeln!(s, "    {} {}", p.bold("why:"), c.why);
     let _ = writeln!(s, "    {}", p.bold("to reproduce by hand:"));
     s.push_str(&p.cyan(&indent(&c.transcript.join("\n"), "      $ ")));
-    let _ = writeln!(s, "    {}", p.dim(&format!("(step {}, {}, lesson.toml line {})", f.step, f.kind, f.line)));
+    let _ = writeln!(
+        s,
+        "    {}",
+        p.dim(&format!(
+            "(step {}, {}, lesson.toml line {})",
+            f.step, f.kind, f.line
+        ))
+    );
     s
 }
 
@@ -97,10 +132,19 @@ fn xml(s: &str) -> String {
 
 /// JUnit XML: a test suite per lesson, a test case per check.
 pub fn junit(reports: &[LessonReport]) -> String {
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"twelve\">\n");
+    let mut s =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"twelve\">\n");
     for r in reports {
-        let failures = r.checks.iter().filter(|c| c.outcome == Outcome::Failed).count();
-        let errors = r.checks.iter().filter(|c| c.outcome == Outcome::Error).count();
+        let failures = r
+            .checks
+            .iter()
+            .filter(|c| c.outcome == Outcome::Failed)
+            .count();
+        let errors = r
+            .checks
+            .iter()
+            .filter(|c| c.outcome == Outcome::Error)
+            .count();
         let _ = writeln!(
             s,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{:.3}\">",
@@ -118,9 +162,15 @@ pub fn junit(reports: &[LessonReport]) -> String {
             );
             match (&c.outcome, &c.failure) {
                 (Outcome::Passed, _) => s.push_str("/>\n"),
-                (Outcome::Cancelled, _) => s.push_str("><skipped message=\"cancelled\"/></testcase>\n"),
+                (Outcome::Cancelled, _) => {
+                    s.push_str("><skipped message=\"cancelled\"/></testcase>\n")
+                }
                 (o, f) => {
-                    let tag = if *o == Outcome::Error { "error" } else { "failure" };
+                    let tag = if *o == Outcome::Error {
+                        "error"
+                    } else {
+                        "failure"
+                    };
                     let msg = f.as_ref().map_or(String::new(), |f| f.message.clone());
                     let body = f.as_ref().map_or(String::new(), |f| {
                         format!(

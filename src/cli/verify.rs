@@ -23,7 +23,12 @@ fn materialise(root: &Path, name: &str, shared: &Files, files: &Files) -> anyhow
 }
 
 /// Judge a lesson's starter and solution reports.
-pub fn judge(lesson: &Lesson, starter: &LessonReport, solution: &LessonReport, p: Paint) -> Verdict {
+pub fn judge(
+    lesson: &Lesson,
+    starter: &LessonReport,
+    solution: &LessonReport,
+    p: Paint,
+) -> Verdict {
     let mut problems = Vec::new();
     let mut lines = Vec::new();
     for sf in &lesson.starter_fails {
@@ -74,7 +79,12 @@ pub fn judge(lesson: &Lesson, starter: &LessonReport, solution: &LessonReport, p
     }
     for c in failed {
         let why = c.failure.as_ref().map_or(String::new(), |f| {
-            format!("{} (expected {}; observed {})", f.message, f.expected, f.observed.lines().next().unwrap_or(""))
+            format!(
+                "{} (expected {}; observed {})",
+                f.message,
+                f.expected,
+                f.observed.lines().next().unwrap_or("")
+            )
         });
         problems.push(format!("solution fails `{}`: {why}", c.id));
     }
@@ -86,15 +96,30 @@ pub fn verify(pack: &Pack, only: &[String]) -> anyhow::Result<ExitCode> {
         pack.lessons.iter().collect()
     } else {
         only.iter()
-            .map(|k| pack.find(k).ok_or_else(|| anyhow::anyhow!("no lesson `{k}`")))
+            .map(|k| {
+                pack.find(k)
+                    .ok_or_else(|| anyhow::anyhow!("no lesson `{k}`"))
+            })
             .collect::<anyhow::Result<_>>()?
     };
     crate::sandbox::Python::get()?;
-    let tmp = tempfile::Builder::new().prefix("twelve-verify-").tempdir()?;
+    let tmp = tempfile::Builder::new()
+        .prefix("twelve-verify-")
+        .tempdir()?;
     let mut jobs_dirs = Vec::new();
     for l in &lessons {
-        let s = materialise(tmp.path(), &format!("starter-{}", l.dir_name), &pack.shared, &l.starter)?;
-        let v = materialise(tmp.path(), &format!("solution-{}", l.dir_name), &pack.shared, &l.solution)?;
+        let s = materialise(
+            tmp.path(),
+            &format!("starter-{}", l.dir_name),
+            &pack.shared,
+            &l.starter,
+        )?;
+        let v = materialise(
+            tmp.path(),
+            &format!("solution-{}", l.dir_name),
+            &pack.shared,
+            &l.solution,
+        )?;
         jobs_dirs.push((*l, s));
         jobs_dirs.push((*l, v));
     }
@@ -109,7 +134,10 @@ pub fn verify(pack: &Pack, only: &[String]) -> anyhow::Result<ExitCode> {
     let mut bad = 0;
     for (i, l) in lessons.iter().enumerate() {
         let v = judge(l, &reports[2 * i], &reports[2 * i + 1], p);
-        println!("{}", p.bold(&format!("Lesson {} · {}", l.number, l.dir_name)));
+        println!(
+            "{}",
+            p.bold(&format!("Lesson {} · {}", l.number, l.dir_name))
+        );
         for line in &v.lines {
             println!("  {line}");
         }
@@ -126,5 +154,9 @@ pub fn verify(pack: &Pack, only: &[String]) -> anyhow::Result<ExitCode> {
         lessons.len(),
         pack.source
     );
-    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(FAILED) })
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FAILED)
+    })
 }

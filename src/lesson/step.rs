@@ -230,9 +230,7 @@ impl<'de> Deserialize<'de> for Ready {
         #[serde(untagged)]
         enum Raw {
             Word(String),
-            Table {
-                stdout: String,
-            },
+            Table { stdout: String },
         }
         match Raw::deserialize(d).map_err(|_| {
             serde::de::Error::custom(r#"`ready` must be "port", "none" or { stdout = "regex" }"#)

@@ -285,7 +285,8 @@ mod tests {
 
     #[test]
     fn parses_a_response_with_length() {
-        let port = serve_once(b"HTTP/1.0 302 Found\r\nLocation: https://x\r\nContent-Length: 2\r\n\r\nok");
+        let port =
+            serve_once(b"HTTP/1.0 302 Found\r\nLocation: https://x\r\nContent-Length: 2\r\n\r\nok");
         let r = get(port).unwrap();
         assert_eq!(r.status, 302);
         assert_eq!(r.header("location"), Some("https://x"));

@@ -204,10 +204,15 @@ mod tests {
     #[test]
     fn endless_output_is_capped() {
         let out = Output::new(None);
-        let data: Vec<u8> = (0..5000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+        let data: Vec<u8> = (0..5000)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
         out.read_from(StreamKind::Stdout, std::io::Cursor::new(data));
         let deadline = Instant::now() + Duration::from_secs(5);
-        assert!(out.wait_for(deadline, &|| false, &|l| l.text == "line 4999").is_some());
+        assert!(
+            out.wait_for(deadline, &|| false, &|l| l.text == "line 4999")
+                .is_some()
+        );
         assert_eq!(out.lines().len(), MAX_LINES);
         assert_eq!(out.dropped(), 3000);
         assert_eq!(out.tail(StreamKind::Stdout, 1), vec!["line 4999"]);

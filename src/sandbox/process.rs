@@ -65,7 +65,8 @@ impl fmt::Display for ExitInfo {
         match (self.code, self.signal) {
             (Some(c), _) => write!(f, "exit code {c}"),
             (None, Some(s)) => {
-                let name = Signal::try_from(s).map_or_else(|_| format!("signal {s}"), |s| s.to_string());
+                let name =
+                    Signal::try_from(s).map_or_else(|_| format!("signal {s}"), |s| s.to_string());
                 write!(f, "killed by {name}")
             }
             (None, None) => write!(f, "ended"),
@@ -330,7 +331,10 @@ mod tests {
         );
         assert_eq!(exec_form("exec python3 app.py"), "exec python3 app.py");
         assert_eq!(exec_form("a && b"), "a && b");
-        assert_eq!(exec_form("python3 build.py > out"), "python3 build.py > out");
+        assert_eq!(
+            exec_form("python3 build.py > out"),
+            "python3 build.py > out"
+        );
     }
 
     fn spec(cmd: &str) -> Spec {
@@ -349,7 +353,11 @@ mod tests {
         let e = p.wait_until(Instant::now() + Duration::from_secs(5), &|| false);
         assert_eq!(e.unwrap().code, Some(3));
         let deadline = Instant::now() + Duration::from_secs(2);
-        assert!(p.output.wait_for(deadline, &|| false, &|l| l.text == "oops").is_some());
+        assert!(
+            p.output
+                .wait_for(deadline, &|| false, &|l| l.text == "oops")
+                .is_some()
+        );
         assert_eq!(p.output.tail(StreamKind::Stdout, 5), vec!["hi"]);
     }
 
@@ -360,7 +368,8 @@ mod tests {
         let mut p = Supervised::spawn(&s, None).unwrap();
         p.wait_until(Instant::now() + Duration::from_secs(5), &|| false);
         let deadline = Instant::now() + Duration::from_secs(2);
-        p.output.wait_for(deadline, &|| false, &|l| l.text == "ONLY_THIS=1");
+        p.output
+            .wait_for(deadline, &|| false, &|l| l.text == "ONLY_THIS=1");
         let names: BTreeSet<String> = p
             .output
             .tail(StreamKind::Stdout, 50)

@@ -158,7 +158,11 @@ mod tests {
                 let mut c = c.unwrap();
                 let mut buf = [0u8; 4096];
                 let _ = c.read(&mut buf);
-                let _ = write!(c, "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{name}", name.len());
+                let _ = write!(
+                    c,
+                    "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{name}",
+                    name.len()
+                );
             }
         });
         port
@@ -181,7 +185,11 @@ mod tests {
     fn round_robin_skips_dead_backends_and_answers_502() {
         let a = backend("a");
         let b = backend("b");
-        let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dead = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let r = Router::start(vec![a, dead, b]).unwrap();
         let got: Vec<String> = (0..6).map(|_| get(r.port())).collect();
         // a, (dead) b, b, a, (dead) b, b

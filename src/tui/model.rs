@@ -216,6 +216,8 @@ pub struct Model {
     /// Re-check when a file of the lesson is saved.
     pub watch: bool,
     pub color: ColorMode,
+    /// Highlight code (set once the syntaxes are warm).
+    pub colour_code: bool,
     /// The time views use for elapsed times (set by the loop; fixed in tests).
     pub now: Instant,
     /// Counts ticks, for the spinner.
@@ -250,6 +252,7 @@ impl Model {
             size,
             watch: true,
             color: ColorMode::TrueColor,
+            colour_code: false,
             now: Instant::now(),
             tick: 0,
             flash: None,

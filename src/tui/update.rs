@@ -1,7 +1,6 @@
 //! `update`: the only place the model changes. It does no I/O: whatever needs the world
 //! (processes, threads, files, the terminal) is returned as an [`Effect`] for the runtime.
 
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
@@ -788,11 +787,6 @@ fn mouse(m: &mut Model, e: MouseEvent) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
-}
-
-/// The run panel's lines as the view shows them: only the last [`RUN_LINES`].
-pub fn capped(lines: &VecDeque<(crate::sandbox::output::StreamKind, String)>) -> usize {
-    lines.len().min(RUN_LINES)
 }
 
 #[cfg(test)]

@@ -16,7 +16,10 @@ fn workspace() -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 fn solve(ws: &Path, lesson: &str) {
-    copy_dir(&repo().join("sandbox-apps").join(lesson).join("solution"), &ws.join(lesson));
+    copy_dir(
+        &repo().join("sandbox-apps").join(lesson).join("solution"),
+        &ws.join(lesson),
+    );
 }
 
 #[track_caller]
@@ -29,7 +32,11 @@ fn wait_for_port(port: u16) {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
@@ -40,7 +47,11 @@ fn init_writes_one_folder_per_lesson_and_refuses_twice() {
         assert!(ws.join(l).join("kv.py").is_file(), "{l}/kv.py (shared)");
     }
     assert!(ws.join(".twelve/progress.toml").is_file());
-    assert!(std::fs::read_to_string(ws.join("README.md")).unwrap().contains("twelve check"));
+    assert!(
+        std::fs::read_to_string(ws.join("README.md"))
+            .unwrap()
+            .contains("twelve check")
+    );
     Twelve::new(tmp.path())
         .args(&["init", "ws"])
         .run()
@@ -98,7 +109,9 @@ fn check_config_fails_on_the_starter_and_passes_with_the_solution() {
 #[test]
 fn check_port_binding_fails_on_the_starter_and_passes_with_the_solution() {
     let (_tmp, ws) = workspace();
-    let r = Twelve::new(&ws).args(&["check", "7", "--format", "json"]).run();
+    let r = Twelve::new(&ws)
+        .args(&["check", "7", "--format", "json"])
+        .run();
     r.code(1);
     let json = r.json();
     let checks = json[0]["checks"].as_array().unwrap();
@@ -106,9 +119,17 @@ fn check_port_binding_fails_on_the_starter_and_passes_with_the_solution() {
     assert_eq!(failed["outcome"], "failed");
     let msg = failed["failure"]["message"].as_str().unwrap();
     assert!(msg.contains("does not bind the port it is given"), "{msg}");
-    assert!(failed["transcript"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("PORT=")));
+    assert!(
+        failed["transcript"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("PORT="))
+    );
     solve(&ws, "07-port-binding");
-    let r = Twelve::new(&ws).args(&["check", "port-binding", "--format", "junit"]).run();
+    let r = Twelve::new(&ws)
+        .args(&["check", "port-binding", "--format", "junit"])
+        .run();
     r.code(0).stdout_has("<testsuite name=\"07-port-binding\"");
     assert!(!r.stdout.contains("<failure"), "{}", r.stdout);
 }
@@ -125,13 +146,21 @@ fn check_all_runs_every_lesson_and_passes_on_solutions() {
     let r = Twelve::new(&ws).args(&["check", "--all"]).run();
     r.code(0)
         .stdout_has(&format!("{n}/{n} lessons passed", n = lessons.len()));
-    eprintln!("check --all on {} solutions took {:?}", lessons.len(), r.took);
+    eprintln!(
+        "check --all on {} solutions took {:?}",
+        lessons.len(),
+        r.took
+    );
 }
 
 #[test]
 fn hints_are_revealed_one_at_a_time_and_recorded() {
     let (_tmp, ws) = workspace();
-    Twelve::new(&ws).args(&["hint", "3"]).run().code(0).stdout_has("Hint 1/3");
+    Twelve::new(&ws)
+        .args(&["hint", "3"])
+        .run()
+        .code(0)
+        .stdout_has("Hint 1/3");
     let r = Twelve::new(&ws).args(&["hint", "config"]).run();
     r.code(0).stdout_has("Hint 1/3").stdout_has("Hint 2/3");
     assert!(!r.stdout.contains("Hint 3/3"));
@@ -167,9 +196,16 @@ fn reset_restores_the_starter_after_confirmation() {
     let app = ws.join("03-config/app.py");
     let original = std::fs::read_to_string(&app).unwrap();
     std::fs::write(&app, "broken on purpose").unwrap();
-    Twelve::new(&ws).args(&["reset", "3"]).run().code(1).stderr_has("Nothing was reset");
+    Twelve::new(&ws)
+        .args(&["reset", "3"])
+        .run()
+        .code(1)
+        .stderr_has("Nothing was reset");
     assert_eq!(std::fs::read_to_string(&app).unwrap(), "broken on purpose");
-    Twelve::new(&ws).args(&["reset", "3", "--yes"]).run().code(0);
+    Twelve::new(&ws)
+        .args(&["reset", "3", "--yes"])
+        .run()
+        .code(0);
     assert_eq!(std::fs::read_to_string(&app).unwrap(), original);
 }
 
@@ -177,11 +213,19 @@ fn reset_restores_the_starter_after_confirmation() {
 fn a_damaged_progress_file_is_kept_aside() {
     let (_tmp, ws) = workspace();
     std::fs::write(ws.join(".twelve/progress.toml"), "this is [not toml").unwrap();
-    Twelve::new(&ws).args(&["list"]).run().code(0).stderr_has("kept as");
+    Twelve::new(&ws)
+        .args(&["list"])
+        .run()
+        .code(0)
+        .stderr_has("kept as");
     let aside = std::fs::read_dir(ws.join(".twelve"))
         .unwrap()
         .flatten()
-        .any(|e| e.file_name().to_string_lossy().starts_with("progress.toml.bak-"));
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("progress.toml.bak-")
+        });
     assert!(aside);
 }
 
@@ -206,7 +250,11 @@ fn doctor_reports_python_and_the_pack() {
 #[test]
 fn unknown_lessons_and_bad_usage_exit_2() {
     let (_tmp, ws) = workspace();
-    Twelve::new(&ws).args(&["check", "42"]).run().code(2).stderr_has("no lesson `42`");
+    Twelve::new(&ws)
+        .args(&["check", "42"])
+        .run()
+        .code(2)
+        .stderr_has("no lesson `42`");
     Twelve::new(&ws).args(&["check", "--bogus"]).run().code(2);
 }
 
@@ -261,7 +309,10 @@ fn run_starts_the_service_and_ctrl_c_stops_it_cleanly() {
     )
     .unwrap();
     assert!(child.wait().unwrap().success());
-    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the service outlived `twelve run`");
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the service outlived `twelve run`"
+    );
     assert!(sandboxes_in(&sandboxes).is_empty());
 }
 
@@ -269,7 +320,9 @@ fn run_starts_the_service_and_ctrl_c_stops_it_cleanly() {
 fn lessons_verify_proves_the_built_in_pack() {
     let tmp = tempfile::tempdir().unwrap();
     let r = Twelve::new(tmp.path()).args(&["lessons", "verify"]).run();
-    r.code(0).stdout_has("starter fails").stdout_has("solution passes all");
+    r.code(0)
+        .stdout_has("starter fails")
+        .stdout_has("solution passes all");
     eprintln!("lessons verify took {:?}\n{}", r.took, r.stdout);
 }
 
@@ -343,7 +396,11 @@ fn ctrl_c_during_a_check_stops_everything() {
     .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(2));
-    assert!(t.elapsed() < Duration::from_secs(2), "took {:?} to stop", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?} to stop",
+        t.elapsed()
+    );
     assert_eq!(processes_with(&marker), Vec::<String>::new());
     assert_eq!(sandboxes_in(&sandboxes), Vec::<String>::new());
 }

@@ -70,8 +70,8 @@ fn alternative_fixes_pass_and_half_fixes_fail() {
             let expect_path = case.path().join("expect.toml");
             let text = std::fs::read_to_string(&expect_path)
                 .unwrap_or_else(|e| panic!("{}: {e}", expect_path.display()));
-            let expect: Expect = toml::from_str(&text)
-                .unwrap_or_else(|e| panic!("{}: {e}", expect_path.display()));
+            let expect: Expect =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", expect_path.display()));
             let dir = tmp.path().join(format!("{name}--{case_name}"));
             twelve::sandbox::write_files(&dir, pack.shared.iter().chain(&lesson.starter)).unwrap();
             for r in &expect.remove {
@@ -87,7 +87,10 @@ fn alternative_fixes_pass_and_half_fixes_fail() {
             match expect.outcome.as_str() {
                 "pass" => c.0 += 1,
                 "fail" => c.1 += 1,
-                other => panic!("{}: outcome must be pass or fail, not {other}", expect_path.display()),
+                other => panic!(
+                    "{}: outcome must be pass or fail, not {other}",
+                    expect_path.display()
+                ),
             }
             cases.push((lesson, dir, format!("{name}/{case_name}"), expect));
         }
@@ -113,12 +116,17 @@ fn alternative_fixes_pass_and_half_fixes_fail() {
         let ok = match expect.outcome.as_str() {
             "pass" => report.passed(),
             _ => {
-                let check = expect.check.as_deref().expect("a failing case names its check");
+                let check = expect
+                    .check
+                    .as_deref()
+                    .expect("a failing case names its check");
                 report.checks.iter().any(|c| {
                     c.id == check
                         && c.outcome == Outcome::Failed
                         && expect.message.as_ref().is_none_or(|m| {
-                            c.failure.as_ref().is_some_and(|f| f.full_text().contains(m.as_str()))
+                            c.failure
+                                .as_ref()
+                                .is_some_and(|f| f.full_text().contains(m.as_str()))
                         })
                 })
             }
@@ -128,7 +136,10 @@ fn alternative_fixes_pass_and_half_fixes_fail() {
                 "{label} ({}): expected {}{}; got:\n    {}",
                 expect.description,
                 expect.outcome,
-                expect.check.as_ref().map_or(String::new(), |c| format!(" of `{c}`")),
+                expect
+                    .check
+                    .as_ref()
+                    .map_or(String::new(), |c| format!(" of `{c}`")),
                 summary.join("\n    ")
             ));
         }

@@ -15,7 +15,11 @@ pub fn test_pack(name: &str, dir: &Path) -> PathBuf {
     copy_dir(&repo().join("tests/packs").join(name), &dst);
     let shared = dst.join("sandbox-apps/_shared");
     std::fs::create_dir_all(&shared).unwrap();
-    std::fs::copy(repo().join("sandbox-apps/_shared/kv.py"), shared.join("kv.py")).unwrap();
+    std::fs::copy(
+        repo().join("sandbox-apps/_shared/kv.py"),
+        shared.join("kv.py"),
+    )
+    .unwrap();
     dst
 }
 

@@ -19,7 +19,11 @@ fn hostile(name: &str, app: &str, want: &[&str]) {
     let lesson = tmp.path().join("ws/01-hostile");
     // A marker in every command line of the check, to find leftovers in the process table.
     let marker = format!("hostile-{name}-{}", std::process::id());
-    std::fs::write(lesson.join("Procfile"), format!("web: python3 app.py {marker}\n")).unwrap();
+    std::fs::write(
+        lesson.join("Procfile"),
+        format!("web: python3 app.py {marker}\n"),
+    )
+    .unwrap();
     std::fs::write(lesson.join("app.py"), app).unwrap();
     let r = Twelve::new(&tmp.path().join("ws"))
         .args(&["check", "1"])
@@ -31,8 +35,16 @@ fn hostile(name: &str, app: &str, want: &[&str]) {
     }
     // The check's deadline is 10 s and readiness 2 s: a hostile service must not stretch it.
     assert!(r.took < Duration::from_secs(8), "{name}: took {:?}", r.took);
-    assert_eq!(processes_with(&marker), Vec::<String>::new(), "{name}: processes left");
-    assert_eq!(sandboxes_in(&sandboxes), Vec::<String>::new(), "{name}: folders left");
+    assert_eq!(
+        processes_with(&marker),
+        Vec::<String>::new(),
+        "{name}: processes left"
+    );
+    assert_eq!(
+        sandboxes_in(&sandboxes),
+        Vec::<String>::new(),
+        "{name}: folders left"
+    );
 }
 
 #[test]
@@ -40,7 +52,10 @@ fn infinite_loop_at_start() {
     hostile(
         "loop",
         "while True:\n    pass\n",
-        &["web.1 was not ready within 2s", "accept connections on the port it was given"],
+        &[
+            "web.1 was not ready within 2s",
+            "accept connections on the port it was given",
+        ],
     );
 }
 
