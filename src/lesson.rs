@@ -867,7 +867,8 @@ impl Scope {
             }
             Step::Source(s) => {
                 for p in s.must_contain.iter().chain(&s.must_not_contain) {
-                    push(Regex::new(p).map(|_| ()).map_err(|e| e.to_string()));
+                    let probe = PLACEHOLDER.replace_all(p, "x");
+                    push(Regex::new(&probe).map(|_| ()).map_err(|e| e.to_string()));
                 }
             }
             Step::ReadOnly { .. } | Step::Install { .. } => {}

@@ -400,7 +400,17 @@ impl<'a> Ctx<'a> {
                 })
             }
             Step::Source(s) => {
-                files::source(&self.sb.app, &self.pack.shared, s).map_err(|(m, e, o)| fail(m, e, o))
+                // Placeholders in patterns stand for literal values.
+                let mut s = s.clone();
+                for p in s
+                    .must_contain
+                    .iter_mut()
+                    .chain(s.must_not_contain.iter_mut())
+                {
+                    *p = self.expand(p, None, true);
+                }
+                files::source(&self.sb.app, &self.pack.shared, &s)
+                    .map_err(|(m, e, o)| fail(m, e, o))
             }
             Step::Install { requirements } => {
                 self.transcript.push(format!(
@@ -585,7 +595,7 @@ impl<'a> Ctx<'a> {
                 let re = Regex::new(stdout).map_err(|e| fail(e.to_string(), "", ""))?;
                 let out = std::sync::Arc::clone(&inst.proc.output);
                 let mut exited = false;
-                let found = loop {
+                loop {
                     let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
                     if out
                         .wait_for(slice, &stop, &|l: &Line| {
@@ -600,8 +610,7 @@ impl<'a> Ctx<'a> {
                     }
                     // One more look after the process ended, for lines still in the pipe.
                     exited = inst.proc.try_exit().is_some();
-                };
-                found
+                }
             }
         };
         if ok {
@@ -975,20 +984,17 @@ impl<'a> Ctx<'a> {
             &|| false,
             || proc.output.closed(),
         );
-        let exit = match exit {
-            Some(e) => e,
-            None => {
-                proc.stop(Duration::from_millis(200));
-                self.finished.push(Finished { label, proc });
-                return Err(fail(
-                    format!(
-                        "`{command}` did not finish within {}",
-                        humantime::format_duration(within)
-                    ),
-                    format!("the command to finish with {}", r.expect_exit),
-                    "still running; it was stopped",
-                ));
-            }
+        let Some(exit) = exit else {
+            proc.stop(Duration::from_millis(200));
+            self.finished.push(Finished { label, proc });
+            return Err(fail(
+                format!(
+                    "`{command}` did not finish within {}",
+                    humantime::format_duration(within)
+                ),
+                format!("the command to finish with {}", r.expect_exit),
+                "still running; it was stopped",
+            ));
         };
         let lines = proc.output.lines();
         self.finished.push(Finished { label, proc });

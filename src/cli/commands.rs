@@ -24,7 +24,7 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match command {
         Command::Init { dir } => init(dir, cli.lessons.as_deref()),
-        Command::List => list(&Env::open(&cli)?),
+        Command::List => Ok(list(&Env::open(&cli)?)),
         Command::Check {
             lesson,
             all,
@@ -124,7 +124,7 @@ fn shell_path(p: &Path) -> String {
     crate::sandbox::http::shell_quote(&p.display().to_string())
 }
 
-fn list(env: &Env) -> anyhow::Result<ExitCode> {
+fn list(env: &Env) -> ExitCode {
     let p = Paint::detect();
     let progress = env.progress();
     let next = progress.next_lesson(&env.pack).map(|l| l.number);
@@ -159,7 +159,7 @@ fn list(env: &Env) -> anyhow::Result<ExitCode> {
         progress.passed_count(&env.pack),
         env.pack.lessons.len()
     );
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 
 fn plural(n: u32) -> &'static str {

@@ -44,9 +44,12 @@ fn check_line(c: &CheckReport, p: Paint) -> String {
 }
 
 fn indent(text: &str, by: &str) -> String {
-    text.lines()
-        .map(|l| format!("{by}{l}\n"))
-        .collect::<String>()
+    text.lines().fold(String::new(), |mut s, l| {
+        s.push_str(by);
+        s.push_str(l);
+        s.push('\n');
+        s
+    })
 }
 
 fn failure_details(c: &CheckReport, p: Paint, verbose: bool) -> String {
@@ -163,7 +166,7 @@ pub fn junit(reports: &[LessonReport]) -> String {
             match (&c.outcome, &c.failure) {
                 (Outcome::Passed, _) => s.push_str("/>\n"),
                 (Outcome::Cancelled, _) => {
-                    s.push_str("><skipped message=\"cancelled\"/></testcase>\n")
+                    s.push_str("><skipped message=\"cancelled\"/></testcase>\n");
                 }
                 (o, f) => {
                     let tag = if *o == Outcome::Error {

@@ -143,6 +143,10 @@ impl Step {
                 out.extend(e.matches.as_deref());
                 out.extend(e.not_contains.as_deref());
             }
+            Step::Source(s) => {
+                out.extend(s.must_contain.iter().map(String::as_str));
+                out.extend(s.must_not_contain.iter().map(String::as_str));
+            }
             Step::ExpectKv(e) => {
                 out.extend(e.keys_present.iter().map(String::as_str));
                 out.extend(e.keys_absent.iter().map(String::as_str));

@@ -259,10 +259,13 @@ impl Supervised {
         let info = match self.exit {
             Some(e) => e,
             None => {
-                let status = self.child.wait().map(ExitInfo::from).unwrap_or(ExitInfo {
-                    code: None,
-                    signal: Some(Signal::SIGKILL as i32),
-                });
+                let status = self.child.wait().map_or(
+                    ExitInfo {
+                        code: None,
+                        signal: Some(Signal::SIGKILL as i32),
+                    },
+                    ExitInfo::from,
+                );
                 self.exit = Some(status);
                 status
             }

@@ -177,8 +177,7 @@ mod tests {
             body: vec![],
             timeout: Duration::from_secs(2),
         })
-        .map(|r| format!("{} {}", r.status, r.text()))
-        .unwrap_or_else(|e| e.to_string())
+        .map_or_else(|e| e.to_string(), |r| format!("{} {}", r.status, r.text()))
     }
 
     #[test]

@@ -42,7 +42,6 @@ pub fn copy_dir(from: &Path, to: &Path) {
 pub struct Twelve {
     cmd: Command,
     args: Vec<String>,
-    stdin: Option<String>,
 }
 
 /// What a run produced.
@@ -103,7 +102,6 @@ impl Twelve {
         Twelve {
             cmd,
             args: Vec::new(),
-            stdin: None,
         }
     }
 
@@ -117,25 +115,12 @@ impl Twelve {
         self
     }
 
-    pub fn stdin(mut self, text: &str) -> Self {
-        self.stdin = Some(text.to_string());
-        self
-    }
-
     #[track_caller]
     pub fn run(mut self) -> Ran {
-        use std::io::Write;
         self.cmd.args(&self.args);
-        self.cmd.stdin(if self.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
+        self.cmd.stdin(Stdio::null());
         let started = Instant::now();
-        let mut child = self.cmd.spawn().expect("the twelve binary starts");
-        if let Some(text) = &self.stdin {
-            let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
-        }
+        let child = self.cmd.spawn().expect("the twelve binary starts");
         let out: Output = child.wait_with_output().unwrap();
         Ran {
             code: out.status.code().unwrap_or(-1),
