@@ -299,7 +299,10 @@ fn read_tree(root: &Path, dir: &Path, out: &mut Files) -> std::io::Result<()> {
         if name == "__pycache__" || name == ".DS_Store" || name.ends_with(".pyc") {
             continue;
         }
-        if entry.file_type()?.is_dir() {
+        // Follow symlinks, so a pack may link to lessons kept elsewhere.
+        let meta = std::fs::metadata(&path)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("`{}`: {e}", path.display())))?;
+        if meta.is_dir() {
             read_tree(root, &path, out)?;
         } else {
             let rel = path
@@ -487,6 +490,9 @@ impl LessonFiles<'_> {
                 problem(Some(line), format!("check `{}` has no steps", rc.id));
             }
             let mut scope = Scope::default();
+            // After a step that cannot be read, later references may dangle only because of
+            // it: report the first problem, not its echoes.
+            let mut unreadable = false;
             let mut steps = Vec::new();
             for (i, st) in rc.steps.into_iter().enumerate() {
                 let sline = line_of(&text, st.span().start);
@@ -516,11 +522,12 @@ impl LessonFiles<'_> {
                                 e.message().trim()
                             ),
                         );
+                        unreadable = true;
                         continue;
                     }
                 };
                 let errs = scope.admit(&step, fail.as_deref());
-                for m in errs {
+                for m in errs.into_iter().filter(|_| !unreadable) {
                     problem(
                         Some(sline),
                         format!("check `{}`, step {} ({}): {m}", rc.id, i + 1, step.kind()),
@@ -955,7 +962,7 @@ expect = { status = 200, json = { clicks = 0 } }
         assert_eq!(l.number, 3);
         assert_eq!(l.id, "config");
         assert_eq!(l.checks[0].steps.len(), 4);
-        assert_eq!(l.checks[0].steps[2].line, 33);
+        assert_eq!(l.checks[0].steps[2].line, 32);
         assert_eq!(
             l.checks[0].steps[2].fail.as_deref(),
             Some("store {kv.a} saw nothing")
@@ -980,7 +987,7 @@ expect = { status = 200, json = { clicks = 0 } }
         let p = problems(&bad);
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(
-            p[0].starts_with("lessons/03-config/lesson.toml:25: "),
+            p[0].starts_with("lessons/03-config/lesson.toml:23: "),
             "{p:?}"
         );
         assert!(p[0].contains("unknown variant `teleport`"), "{p:?}");
@@ -991,13 +998,13 @@ expect = { status = 200, json = { clicks = 0 } }
         let bad = GOOD.replace("summary = \"S\"", "summary = \"S\"\ncolour = 3");
         let p = problems(&bad);
         assert!(
-            p[0].contains("lesson.toml:8:") && p[0].contains("colour"),
+            p[0].contains("lesson.toml:7:") && p[0].contains("colour"),
             "{p:?}"
         );
         let bad = GOOD.replace("name = \"a\"", "name = \"a\"\nsize = 3");
         let p = problems(&bad);
         assert!(
-            p[0].contains(":25:") && p[0].contains("unknown field `size`"),
+            p[0].contains(":23:") && p[0].contains("unknown field `size`"),
             "{p:?}"
         );
     }
@@ -1007,7 +1014,7 @@ expect = { status = 200, json = { clicks = 0 } }
         let bad = GOOD.replace("{saved.code}", "{saved.nope}");
         let p = problems(&bad);
         assert!(
-            p[0].contains(":38:") && p[0].contains("{saved.nope}"),
+            p[0].contains(":41:") && p[0].contains("{saved.nope}"),
             "{p:?}"
         );
         let bad = GOOD.replace("{kv.a} saw", "{kv.b} saw");
@@ -1027,7 +1034,9 @@ expect = { status = 200, json = { clicks = 0 } }
 
     #[test]
     fn duplicates_and_missing_files() {
-        let bad = GOOD.replace("id = \"c1\"", "id = \"c1\"\n[[checks.steps]]\nkind = \"kv\"\n[[checks]]\nid = \"c1\"\ntitle = \"t\"\nwhy = \"w\"");
+        let bad = format!(
+            "{GOOD}\n[[checks]]\nid = \"c1\"\ntitle = \"t\"\nwhy = \"w\"\n[[checks.steps]]\nkind = \"kv\"\n"
+        );
         assert!(
             problems(&bad)
                 .iter()

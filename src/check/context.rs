@@ -414,8 +414,11 @@ impl<'a> Ctx<'a> {
             }
             Step::Install { requirements } => {
                 self.transcript.push(format!(
-                    "python3 -m pip install --no-index --find-links _vendor --target \"$SANDBOX/site\" -r {requirements}"
+                    "# install what {requirements} declares from the lesson pack's offline index \
+                     (sandbox-apps/_vendor) into \"$SANDBOX/site\"; isolated processes then run with \
+                     PATH holding only python, `python3 -s -S`, and PYTHONPATH=\"$SANDBOX/site\""
                 ));
+                self.note_sandbox(&self.sb.root.display().to_string());
                 files::install(&self.sb.app, requirements, &self.pack.vendor, &self.sb.site)
                     .map_err(|(m, e, o)| fail(m, e, o))
             }

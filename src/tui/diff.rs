@@ -21,13 +21,17 @@ pub fn solution(pack: &Pack, lesson: &Lesson, dir: &Path) -> Vec<Line<'static>> 
 /// Diff `mine` against the solution: files the solution has, plus starter files it dropped.
 pub fn diff_lines(pack: &Pack, lesson: &Lesson, mine: &Files) -> Vec<Line<'static>> {
     let mut names: Vec<&String> = lesson.solution.keys().collect();
-    names.extend(
-        mine.keys()
-            .filter(|k| !lesson.solution.contains_key(*k) && !pack.shared.contains_key(*k) && lesson.starter.contains_key(*k)),
-    );
+    names.extend(mine.keys().filter(|k| {
+        !lesson.solution.contains_key(*k)
+            && !pack.shared.contains_key(*k)
+            && lesson.starter.contains_key(*k)
+    }));
     names.sort();
     names.dedup();
-    let text = |b: Option<&Vec<u8>>| b.map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+    let text = |b: Option<&Vec<u8>>| {
+        b.map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    };
     let mut out = Vec::new();
     for name in names {
         let theirs = text(lesson.solution.get(name));

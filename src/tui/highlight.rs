@@ -25,8 +25,14 @@ static WARM: AtomicBool = AtomicBool::new(false);
 /// Compile the languages the lessons use, so later highlights are fast.
 pub fn warm() {
     for (lang, sample) in [
-        ("py", "import os\ndef f(x):\n    return os.environ['A'] + \"s\" # c\n"),
-        ("sh", "PORT=5050 python3 app.py && curl -s localhost:5050/ # c\n"),
+        (
+            "py",
+            "import os\ndef f(x):\n    return os.environ['A'] + \"s\" # c\n",
+        ),
+        (
+            "sh",
+            "PORT=5050 python3 app.py && curl -s localhost:5050/ # c\n",
+        ),
         ("toml", "a = \"b\"\n[c]\n"),
     ] {
         let _ = highlight(sample, lang);
@@ -121,7 +127,12 @@ mod tests {
         let lines = highlight("def f():\n    return 1\n", "app.py");
         assert_eq!(lines.len(), 2);
         assert!(lines[0].spans.len() > 1, "{lines:?}");
-        assert!(lines[0].spans.iter().any(|s| matches!(s.style.fg, Some(Color::Rgb(..)))));
+        assert!(
+            lines[0]
+                .spans
+                .iter()
+                .any(|s| matches!(s.style.fg, Some(Color::Rgb(..))))
+        );
         let plain = highlight("web: python3 app.py\n", "weird-lang");
         assert_eq!(plain[0].spans.len(), 1);
         assert!(syntax_for("Procfile").is_some());

@@ -75,7 +75,12 @@ impl Input {
     /// Stop reading until the guard is dropped (returns once the reader is out of `poll`).
     pub fn pause(&self) -> Pause {
         self.shared.paused.store(true, Ordering::SeqCst);
-        drop(self.shared.reading.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(
+            self.shared
+                .reading
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         Pause {
             shared: Arc::clone(&self.shared),
         }

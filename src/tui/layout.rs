@@ -86,11 +86,13 @@ pub fn lesson(area: Rect, focus: Pane) -> LessonLayout {
 pub fn text_width(width: u16, height: u16) -> u16 {
     let l = lesson(Rect::new(0, 0, width, height), Pane::Text);
     // Borders and a column of padding on each side.
-    l.area(Pane::Text).map_or(width, |r| r.width.saturating_sub(4))
+    l.area(Pane::Text)
+        .map_or(width, |r| r.width.saturating_sub(4))
 }
 
 /// The inner height (without borders) of `pane` when shown.
 pub fn inner_height(width: u16, height: u16, focus: Pane, pane: Pane) -> usize {
     let l = lesson(Rect::new(0, 0, width, height), focus);
-    l.area(pane).map_or(0, |r| usize::from(r.height.saturating_sub(2)))
+    l.area(pane)
+        .map_or(0, |r| usize::from(r.height.saturating_sub(2)))
 }

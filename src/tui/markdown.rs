@@ -34,7 +34,9 @@ enum Container {
     Quote,
     List(Option<u64>),
     /// A list item; the marker is drawn on its first line only.
-    Item { indent: usize },
+    Item {
+        indent: usize,
+    },
 }
 
 #[derive(Default)]
@@ -195,14 +197,20 @@ impl Renderer {
                 self.flush();
                 self.gap();
                 let lang = match kind {
-                    CodeBlockKind::Fenced(l) => l.split([',', ' ']).next().unwrap_or("").to_string(),
+                    CodeBlockKind::Fenced(l) => {
+                        l.split([',', ' ']).next().unwrap_or("").to_string()
+                    }
                     CodeBlockKind::Indented => String::new(),
                 };
                 self.code = Some((lang, String::new()));
             }
             Tag::List(start) => {
                 self.flush();
-                if !self.containers.iter().any(|c| matches!(c, Container::Item { .. })) {
+                if !self
+                    .containers
+                    .iter()
+                    .any(|c| matches!(c, Container::Item { .. }))
+                {
                     self.gap();
                 }
                 self.containers.push(Container::List(start));
@@ -281,9 +289,16 @@ impl Renderer {
             TagEnd::Link => {
                 self.styles.pop();
                 if let Some(url) = self.links.pop() {
-                    let shown: String = self.spans.iter().rev().take(1).map(|s| s.content.to_string()).collect();
+                    let shown: String = self
+                        .spans
+                        .iter()
+                        .rev()
+                        .take(1)
+                        .map(|s| s.content.to_string())
+                        .collect();
                     if shown != url {
-                        self.spans.push(Span::styled(format!(" ({url})"), palette::dim()));
+                        self.spans
+                            .push(Span::styled(format!(" ({url})"), palette::dim()));
                     }
                 }
             }
@@ -355,7 +370,10 @@ pub fn wrap(spans: &[Span<'static>], width: usize) -> Vec<Vec<Span<'static>>> {
         let w = text.chars().count();
         if space {
             if used > 0 {
-                lines.last_mut().unwrap_or(&mut Vec::new()).push(Span::styled(text, style));
+                lines
+                    .last_mut()
+                    .unwrap_or(&mut Vec::new())
+                    .push(Span::styled(text, style));
                 used += w;
             }
             continue;
@@ -402,7 +420,8 @@ fn wrap_code(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
         for ch in span.content.chars() {
             if used == width {
                 if let Some(l) = out.last_mut() {
-                    l.spans.push(Span::styled(std::mem::take(&mut buf), span.style));
+                    l.spans
+                        .push(Span::styled(std::mem::take(&mut buf), span.style));
                 }
                 out.push(Line::from(Span::raw("  ")));
                 used = 2;
@@ -421,7 +440,12 @@ fn wrap_code(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
 pub fn to_plain(lines: &[Line<'_>]) -> String {
     lines
         .iter()
-        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect::<String>())
+        .map(|l| {
+            l.spans
+                .iter()
+                .map(|s| s.content.as_ref())
+                .collect::<String>()
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -484,9 +508,16 @@ PORT=5050 python3 app.py
         assert!(styled_with(&lines, "emphasis", Modifier::ITALIC));
         assert!(styled_with(&lines, "strong", Modifier::BOLD));
         assert!(styled_with(&lines, "link to", Modifier::UNDERLINED));
-        assert!(styled_with(&lines, "VII. Port binding", Modifier::UNDERLINED));
+        assert!(styled_with(
+            &lines,
+            "VII. Port binding",
+            Modifier::UNDERLINED
+        ));
         // The Python block is highlighted: more than one colour on its import line.
-        let import = lines.iter().find(|l| to_plain(std::slice::from_ref(*l)).contains("import os")).unwrap();
+        let import = lines
+            .iter()
+            .find(|l| to_plain(std::slice::from_ref(*l)).contains("import os"))
+            .unwrap();
         assert!(import.spans.len() > 2, "{import:?}");
     }
 
@@ -494,7 +525,12 @@ PORT=5050 python3 app.py
     fn wrapping_respects_the_width() {
         let lines = render(SAMPLE, 40, false);
         for l in &lines {
-            assert!(l.width() <= 40, "{:?} is {} wide", to_plain(std::slice::from_ref(l)), l.width());
+            assert!(
+                l.width() <= 40,
+                "{:?} is {} wide",
+                to_plain(std::slice::from_ref(l)),
+                l.width()
+            );
         }
     }
 }

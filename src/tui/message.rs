@@ -21,20 +21,47 @@ pub enum Message {
     /// Time passed (drives spinners and elapsed times).
     Tick,
     /// A check of run `id` started or finished.
-    Check { id: u64, event: check::Event },
+    Check {
+        id: u64,
+        event: check::Event,
+    },
     /// Run `id` of a lesson's checks ended.
-    CheckDone { id: u64, report: LessonReport },
+    CheckDone {
+        id: u64,
+        report: LessonReport,
+    },
     /// News from service run `id`.
-    Service { id: u64, event: ServiceEvent },
+    Service {
+        id: u64,
+        event: ServiceEvent,
+    },
     /// Files of the watched lesson folder were saved.
     FilesChanged(Vec<PathBuf>),
     /// The lesson folder was read.
-    FilesLoaded { dir: PathBuf, files: BTreeMap<String, String>, order: Vec<String> },
+    FilesLoaded {
+        dir: PathBuf,
+        files: BTreeMap<String, String>,
+        order: Vec<String>,
+    },
     /// Highlighting is warm: re-render with colours.
     SyntaxReady,
     /// python3 cannot be used.
     PythonMissing(String),
-    SolutionReady { lines: Vec<Line<'static>> },
+    SolutionReady {
+        lines: Vec<Line<'static>>,
+    },
+    /// A lesson's text, rendered with highlighted code at `width`.
+    TextRendered {
+        lesson: usize,
+        width: u16,
+        lines: Vec<Line<'static>>,
+    },
+    /// A file of the lesson folder, highlighted.
+    FileHighlighted {
+        name: String,
+        text: String,
+        lines: Vec<Line<'static>>,
+    },
     EditorClosed(Result<(), String>),
     /// The transcript went to a clipboard tool (its name), or there is none.
     Copied(Result<String, String>),
@@ -50,7 +77,10 @@ pub enum Message {
 /// News from the learner's running service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceEvent {
-    Started { url: String, command: String },
+    Started {
+        url: String,
+        command: String,
+    },
     Line(StreamKind, String),
     /// The process ended by itself.
     Exited(String),
@@ -66,9 +96,17 @@ pub enum Effect {
     /// Read the lesson folder.
     LoadFiles(PathBuf),
     /// Run the checks of `pack.lessons[lesson]` against `dir`, as run `id`.
-    StartCheck { id: u64, lesson: usize, dir: PathBuf },
+    StartCheck {
+        id: u64,
+        lesson: usize,
+        dir: PathBuf,
+    },
     CancelCheck,
-    StartService { id: u64, lesson: usize, dir: PathBuf },
+    StartService {
+        id: u64,
+        lesson: usize,
+        dir: PathBuf,
+    },
     StopService,
     /// Watch this folder for saved files (None: stop watching).
     Watch(Option<PathBuf>),
@@ -76,7 +114,22 @@ pub enum Effect {
     /// Put text on the clipboard.
     Copy(String),
     SaveProgress(Progress),
-    ShowSolution { lesson: usize, dir: PathBuf },
-    ResetLesson { lesson: usize },
+    ShowSolution {
+        lesson: usize,
+        dir: PathBuf,
+    },
+    ResetLesson {
+        lesson: usize,
+    },
     CreateWorkspace(PathBuf),
+    /// Render a lesson's text with highlighted code, off the UI thread.
+    RenderText {
+        lesson: usize,
+        width: u16,
+    },
+    /// Highlight a file's text, off the UI thread.
+    HighlightFile {
+        name: String,
+        text: String,
+    },
 }

@@ -38,7 +38,10 @@ pub const FACTORS: [&str; 12] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Screen {
     /// Outside a workspace: offer to create one at `dir`.
-    NoWorkspace { dir: PathBuf, error: Option<String> },
+    NoWorkspace {
+        dir: PathBuf,
+        error: Option<String>,
+    },
     Map,
     Lesson,
     /// Every lesson passed.
@@ -95,9 +98,14 @@ pub enum Overlay {
     /// The hints revealed so far.
     Hints,
     /// The solution as a diff against the learner's files.
-    Solution { lines: Vec<Line<'static>>, scroll: usize },
+    Solution {
+        lines: Vec<Line<'static>>,
+        scroll: usize,
+    },
     /// A failure's transcript, to select by hand (no clipboard tool).
-    Transcript { text: String },
+    Transcript {
+        text: String,
+    },
     /// The first pass of a lesson.
     Passed,
 }
@@ -152,7 +160,10 @@ pub enum RunState {
 impl RunState {
     /// Whether a process may be alive.
     pub fn active(&self) -> bool {
-        matches!(self, RunState::Starting | RunState::Running | RunState::Stopping)
+        matches!(
+            self,
+            RunState::Starting | RunState::Running | RunState::Stopping
+        )
     }
 }
 
@@ -232,7 +243,12 @@ pub struct Model {
 
 impl Model {
     /// A model at the map (or the no-workspace screen when `workspace` is `None`).
-    pub fn new(pack: Arc<Pack>, workspace: Option<Workspace>, progress: Progress, size: (u16, u16)) -> Model {
+    pub fn new(
+        pack: Arc<Pack>,
+        workspace: Option<Workspace>,
+        progress: Progress,
+        size: (u16, u16),
+    ) -> Model {
         let screen = match &workspace {
             Some(_) => Screen::Map,
             None => Screen::NoWorkspace {
@@ -273,7 +289,9 @@ impl Model {
 
     /// The open lesson's catalog entry.
     pub fn current(&self) -> Option<&Lesson> {
-        self.lesson.as_ref().and_then(|v| self.pack.lessons.get(v.index))
+        self.lesson
+            .as_ref()
+            .and_then(|v| self.pack.lessons.get(v.index))
     }
 
     /// Whether a check or the service is running.

@@ -126,8 +126,14 @@ mod tests {
 
     #[test]
     fn modes_follow_the_environment() {
-        assert_eq!(ColorMode::from_env(true, Some("truecolor")), ColorMode::None);
-        assert_eq!(ColorMode::from_env(false, Some("24bit")), ColorMode::TrueColor);
+        assert_eq!(
+            ColorMode::from_env(true, Some("truecolor")),
+            ColorMode::None
+        );
+        assert_eq!(
+            ColorMode::from_env(false, Some("24bit")),
+            ColorMode::TrueColor
+        );
         assert_eq!(ColorMode::from_env(false, None), ColorMode::Indexed);
     }
 
@@ -141,7 +147,13 @@ mod tests {
     #[test]
     fn no_color_strips_everything_but_modifiers() {
         let mut buf = Buffer::empty(ratatui::layout::Rect::new(0, 0, 2, 1));
-        buf.set_style(buf.area, Style::new().fg(Color::Rgb(1, 2, 3)).bg(Color::Red).add_modifier(Modifier::BOLD));
+        buf.set_style(
+            buf.area,
+            Style::new()
+                .fg(Color::Rgb(1, 2, 3))
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
+        );
         adapt(&mut buf, ColorMode::None);
         assert_eq!(buf.content[0].fg, Color::Reset);
         assert_eq!(buf.content[0].bg, Color::Reset);

@@ -12,8 +12,8 @@ use super::layout;
 use super::markdown;
 use super::message::{Effect, Message, ServiceEvent};
 use super::model::{
-    ActiveCheck, CheckRow, CheckState, Confirm, FACTORS, LessonView, Model, Overlay, Pane, RUN_LINES,
-    RunPanel, RunState, Screen,
+    ActiveCheck, CheckRow, CheckState, Confirm, FACTORS, LessonView, Model, Overlay, Pane,
+    RUN_LINES, RunPanel, RunState, Screen,
 };
 
 /// Lines a wheel notch scrolls.
@@ -29,7 +29,11 @@ pub fn start(m: &mut Model) -> Vec<Effect> {
         m.screen = Screen::Complete;
         return Vec::new();
     }
-    let touched = m.progress.lessons.values().any(|l| l.attempts > 0 || l.status != Status::NotStarted);
+    let touched = m
+        .progress
+        .lessons
+        .values()
+        .any(|l| l.attempts > 0 || l.status != Status::NotStarted);
     let next = m.progress.next_lesson(&m.pack).map(|l| l.number);
     let index = next.and_then(|n| m.pack.lessons.iter().position(|l| l.number == n));
     if let Some(i) = index {
@@ -53,8 +57,7 @@ pub fn update(m: &mut Model, msg: Message) -> Vec<Effect> {
         Message::Mouse(e) => mouse(m, e),
         Message::Resize(w, h) => {
             m.size = (w, h);
-            rewrap(m);
-            Vec::new()
+            rewrap(m)
         }
         Message::Tick => {
             m.tick = m.tick.wrapping_add(1);
@@ -70,14 +73,34 @@ pub fn update(m: &mut Model, msg: Message) -> Vec<Effect> {
             Vec::new()
         }
         Message::FilesChanged(paths) => files_changed(m, &paths),
-        Message::FilesLoaded { dir, files, order } => {
-            files_loaded(m, &dir, files, order);
-            Vec::new()
-        }
+        Message::FilesLoaded { dir, files, order } => files_loaded(m, &dir, files, order),
         Message::SyntaxReady => {
             m.colour_code = true;
-            rewrap(m);
-            refresh_file(m);
+            let mut effects = rewrap(m);
+            effects.extend(refresh_file(m));
+            effects
+        }
+        Message::TextRendered {
+            lesson,
+            width,
+            lines,
+        } => {
+            if let Some(v) = m
+                .lesson
+                .as_mut()
+                .filter(|v| v.index == lesson && v.text_width == width)
+            {
+                v.text = lines;
+                v.text_coloured = true;
+            }
+            Vec::new()
+        }
+        Message::FileHighlighted { name, text, lines } => {
+            if let Some(v) = m.lesson.as_mut() {
+                if v.file() == Some(name.as_str()) && v.contents.get(&name) == Some(&text) {
+                    v.file_lines = lines;
+                }
+            }
             Vec::new()
         }
         Message::PythonMissing(e) => {
@@ -92,7 +115,10 @@ pub fn update(m: &mut Model, msg: Message) -> Vec<Effect> {
             if let Err(e) = r {
                 m.flash = Some(e);
             }
-            m.lesson.as_ref().map(|v| vec![Effect::LoadFiles(v.dir.clone())]).unwrap_or_default()
+            m.lesson
+                .as_ref()
+                .map(|v| vec![Effect::LoadFiles(v.dir.clone())])
+                .unwrap_or_default()
         }
         Message::Copied(Ok(tool)) => {
             m.flash = Some(format!("Copied the transcript to the clipboard ({tool})."));
@@ -121,7 +147,10 @@ pub fn update(m: &mut Model, msg: Message) -> Vec<Effect> {
                 Ok(()) => "The lesson's starter files are back.".into(),
                 Err(e) => e,
             });
-            m.lesson.as_ref().map(|v| vec![Effect::LoadFiles(v.dir.clone())]).unwrap_or_default()
+            m.lesson
+                .as_ref()
+                .map(|v| vec![Effect::LoadFiles(v.dir.clone())])
+                .unwrap_or_default()
         }
         Message::Failed(e) => {
             m.flash = Some(e);
@@ -133,7 +162,11 @@ pub fn update(m: &mut Model, msg: Message) -> Vec<Effect> {
 
 fn quit(m: &mut Model) -> Vec<Effect> {
     m.quit = true;
-    vec![Effect::CancelCheck, Effect::StopService, Effect::Watch(None)]
+    vec![
+        Effect::CancelCheck,
+        Effect::StopService,
+        Effect::Watch(None),
+    ]
 }
 
 fn key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
@@ -209,7 +242,7 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             _ => Vec::new(),
         },
         Overlay::Solution { lines, scroll } => {
-            let page = isize::from(m.size.1.saturating_sub(8)).max(1);
+            let page = (m.size.1.saturating_sub(8) as isize).max(1);
             let delta = match k.code {
                 KeyCode::Down | KeyCode::Char('j') => 1,
                 KeyCode::Up | KeyCode::Char('k') => -1,
@@ -223,7 +256,9 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
                 }
                 _ => 0,
             };
-            let max = lines.len().saturating_sub(usize::from(m.size.1.saturating_sub(6)));
+            let max = lines
+                .len()
+                .saturating_sub(usize::from(m.size.1.saturating_sub(6)));
             let scroll = scroll.saturating_add_signed(delta).min(max);
             m.overlay = Some(Overlay::Solution { lines, scroll });
             Vec::new()
@@ -244,7 +279,10 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             _ => Vec::new(),
         },
         Overlay::Help | Overlay::Transcript { .. } => {
-            if matches!(k.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?')) {
+            if matches!(
+                k.code,
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?')
+            ) {
                 m.overlay = None;
             }
             Vec::new()
@@ -254,7 +292,9 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
 
 fn map_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     match k.code {
-        KeyCode::Down | KeyCode::Char('j') => m.map_selected = (m.map_selected + 1).min(FACTORS.len() - 1),
+        KeyCode::Down | KeyCode::Char('j') => {
+            m.map_selected = (m.map_selected + 1).min(FACTORS.len() - 1)
+        }
         KeyCode::Up | KeyCode::Char('k') => m.map_selected = m.map_selected.saturating_sub(1),
         KeyCode::Home | KeyCode::Char('g') => m.map_selected = 0,
         KeyCode::End | KeyCode::Char('G') => m.map_selected = FACTORS.len() - 1,
@@ -289,9 +329,9 @@ pub fn open_lesson(m: &mut Model, index: usize) -> Vec<Effect> {
     let view = LessonView {
         index,
         dir: dir.clone(),
-        text: markdown::render(&lesson.text, width, m.colour_code),
+        text: markdown::render(&lesson.text, width, false),
         text_width: width,
-        text_coloured: m.colour_code,
+        text_coloured: false,
         files: Vec::new(),
         contents: std::collections::BTreeMap::new(),
         selected_file: 0,
@@ -311,6 +351,12 @@ pub fn open_lesson(m: &mut Model, index: usize) -> Vec<Effect> {
     m.welcome = false;
     effects.push(Effect::LoadFiles(dir.clone()));
     effects.push(Effect::Watch(Some(dir)));
+    if m.colour_code {
+        effects.push(Effect::RenderText {
+            lesson: index,
+            width,
+        });
+    }
     effects
 }
 
@@ -350,7 +396,10 @@ fn next_lesson(m: &mut Model, step: isize) -> Vec<Effect> {
     let Some(v) = &m.lesson else {
         return Vec::new();
     };
-    let target = v.index.checked_add_signed(step).filter(|i| *i < m.pack.lessons.len());
+    let target = v
+        .index
+        .checked_add_signed(step)
+        .filter(|i| *i < m.pack.lessons.len());
     match target {
         Some(i) => open_lesson(m, i),
         None if step > 0 && m.progress.passed_count(&m.pack) == m.pack.lessons.len() => {
@@ -359,7 +408,14 @@ fn next_lesson(m: &mut Model, step: isize) -> Vec<Effect> {
             effects
         }
         None => {
-            m.flash = Some(if step > 0 { "This is the last lesson." } else { "This is the first lesson." }.into());
+            m.flash = Some(
+                if step > 0 {
+                    "This is the last lesson."
+                } else {
+                    "This is the first lesson."
+                }
+                .into(),
+            );
             Vec::new()
         }
     }
@@ -369,7 +425,10 @@ fn lesson_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     let Some(v) = m.lesson.as_mut() else {
         return Vec::new();
     };
-    let page = isize::try_from(layout::inner_height(m.size.0, m.size.1, v.focus, v.focus)).unwrap_or(10).max(2) - 1;
+    let page = isize::try_from(layout::inner_height(m.size.0, m.size.1, v.focus, v.focus))
+        .unwrap_or(10)
+        .max(2)
+        - 1;
     match k.code {
         KeyCode::Char('q') => return ask_quit(m),
         KeyCode::Char('?') => m.overlay = Some(Overlay::Help),
@@ -390,20 +449,22 @@ fn lesson_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
         KeyCode::PageUp => scroll(m, None, -page),
         KeyCode::Home | KeyCode::Char('g') => scroll(m, None, isize::MIN / 2),
         KeyCode::End | KeyCode::Char('G') => scroll(m, None, isize::MAX / 2),
-        KeyCode::Char(']') => select_file(m, 1),
-        KeyCode::Char('[') => select_file(m, -1),
-        KeyCode::Right if v.focus == Pane::Files => select_file(m, 1),
-        KeyCode::Left if v.focus == Pane::Files => select_file(m, -1),
+        KeyCode::Char(']') => return select_file(m, 1),
+        KeyCode::Char('[') => return select_file(m, -1),
+        KeyCode::Right if v.focus == Pane::Files => return select_file(m, 1),
+        KeyCode::Left if v.focus == Pane::Files => return select_file(m, -1),
         KeyCode::Char('c') => return start_check(m),
         KeyCode::Char('r') => return toggle_run(m),
         KeyCode::Char('w') => {
             m.watch = !m.watch;
-            m.flash = Some(if m.watch {
-                "Watch mode on: saving a file of the lesson checks it again."
-            } else {
-                "Watch mode off: press c to check."
-            }
-            .into());
+            m.flash = Some(
+                if m.watch {
+                    "Watch mode on: saving a file of the lesson checks it again."
+                } else {
+                    "Watch mode off: press c to check."
+                }
+                .into(),
+            );
         }
         KeyCode::Char('e') => {
             return match v.file() {
@@ -416,7 +477,9 @@ fn lesson_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
         }
         KeyCode::Char('h') => return reveal_hint(m),
         KeyCode::Char('s') => {
-            let passed = m.current().is_some_and(|l| m.progress.lesson(l).status == Status::Passed);
+            let passed = m
+                .current()
+                .is_some_and(|l| m.progress.lesson(l).status == Status::Passed);
             if passed {
                 return show_solution(m);
             }
@@ -619,8 +682,12 @@ fn service_event(m: &mut Model, id: u64, event: ServiceEvent) {
                 run.dropped += 1;
             }
         }
-        ServiceEvent::Exited(how) => run.state = RunState::Ended(format!("The service ended by itself ({how}).")),
-        ServiceEvent::Failed(e) => run.state = RunState::Ended(format!("The service could not start: {e}")),
+        ServiceEvent::Exited(how) => {
+            run.state = RunState::Ended(format!("The service ended by itself ({how})."))
+        }
+        ServiceEvent::Failed(e) => {
+            run.state = RunState::Ended(format!("The service could not start: {e}"))
+        }
         ServiceEvent::Stopped(how) => run.state = RunState::Ended(format!("Stopped ({how}).")),
     }
 }
@@ -656,10 +723,12 @@ fn files_loaded(
     dir: &Path,
     files: std::collections::BTreeMap<String, String>,
     order: Vec<String>,
-) {
-    let Some(v) = m.lesson.as_mut() else { return };
+) -> Vec<Effect> {
+    let Some(v) = m.lesson.as_mut() else {
+        return Vec::new();
+    };
     if v.dir != dir {
-        return;
+        return Vec::new();
     }
     let keep = v.file().map(str::to_string);
     v.selected_file = keep
@@ -668,55 +737,74 @@ fn files_loaded(
         .unwrap_or(0);
     v.files = order;
     v.contents = files;
-    refresh_file(m);
+    refresh_file(m)
 }
 
-/// Re-highlight the selected file.
-fn refresh_file(m: &mut Model) {
+/// Show the selected file plain at once, and ask for it highlighted.
+fn refresh_file(m: &mut Model) -> Vec<Effect> {
     let colour = m.colour_code;
-    let Some(v) = m.lesson.as_mut() else { return };
+    let Some(v) = m.lesson.as_mut() else {
+        return Vec::new();
+    };
     let Some(name) = v.file().map(str::to_string) else {
         v.file_lines.clear();
-        return;
+        return Vec::new();
     };
     let text = v.contents.get(&name).cloned().unwrap_or_default();
-    v.file_lines = if colour {
-        super::highlight::highlight(&text, &name)
-    } else {
-        super::highlight::plain(&text)
-    };
+    v.file_lines = super::highlight::plain(&text);
     let max = v.file_lines.len();
     let s = &mut v.scroll[Pane::Files.index()];
     *s = (*s).min(max.saturating_sub(1));
+    if colour {
+        vec![Effect::HighlightFile { name, text }]
+    } else {
+        Vec::new()
+    }
 }
 
-fn select_file(m: &mut Model, step: isize) {
-    let Some(v) = m.lesson.as_mut() else { return };
+fn select_file(m: &mut Model, step: isize) -> Vec<Effect> {
+    let Some(v) = m.lesson.as_mut() else {
+        return Vec::new();
+    };
     if v.files.is_empty() {
-        return;
+        return Vec::new();
     }
     let n = v.files.len() as isize;
     v.selected_file = (v.selected_file as isize + step).rem_euclid(n) as usize;
     v.scroll[Pane::Files.index()] = 0;
-    refresh_file(m);
+    refresh_file(m)
 }
 
-/// Re-wrap the lesson text after a resize or when colours arrive.
-fn rewrap(m: &mut Model) {
+/// Re-wrap the lesson text after a resize (plain at once) and ask for it highlighted.
+fn rewrap(m: &mut Model) -> Vec<Effect> {
     let width = layout::text_width(m.size.0, m.size.1);
     let colour = m.colour_code;
-    let Some(lesson) = m.current().cloned() else { return };
-    let Some(v) = m.lesson.as_mut() else { return };
+    let Some(lesson) = m.current().cloned() else {
+        return Vec::new();
+    };
+    let Some(v) = m.lesson.as_mut() else {
+        return Vec::new();
+    };
     if v.text_width == width && v.text_coloured == colour {
-        return;
+        return Vec::new();
     }
-    let old = v.text.len().max(1);
-    v.text = markdown::render(&lesson.text, width, colour);
-    v.text_width = width;
-    v.text_coloured = colour;
-    // Keep roughly the same place in the text.
-    let s = &mut v.scroll[Pane::Text.index()];
-    *s = *s * v.text.len() / old;
+    if v.text_width != width {
+        let old = v.text.len().max(1);
+        v.text = markdown::render(&lesson.text, width, false);
+        v.text_width = width;
+        v.text_coloured = false;
+        // Keep roughly the same place in the text.
+        let s = &mut v.scroll[Pane::Text.index()];
+        *s = *s * v.text.len() / old;
+    }
+    if colour {
+        vec![Effect::RenderText {
+            lesson: v.index,
+            width,
+        }]
+    } else {
+        Vec::new()
+    }
 }
 
 /// Scroll `pane` (default: the focused one) by `delta` lines, within its content.
@@ -756,7 +844,8 @@ fn mouse(m: &mut Model, e: MouseEvent) -> Vec<Effect> {
             if m.overlay.is_none() && m.screen == Screen::Lesson {
                 let size = m.size;
                 if let Some(v) = m.lesson.as_mut() {
-                    let l = layout::lesson(ratatui::layout::Rect::new(0, 0, size.0, size.1), v.focus);
+                    let l =
+                        layout::lesson(ratatui::layout::Rect::new(0, 0, size.0, size.1), v.focus);
                     if let Some(p) = l.pane_at(e.column, e.row) {
                         v.focus = p;
                     }
@@ -767,7 +856,11 @@ fn mouse(m: &mut Model, e: MouseEvent) -> Vec<Effect> {
         _ => return Vec::new(),
     };
     if let Some(Overlay::Solution { .. }) = m.overlay {
-        let code = if delta > 0 { KeyCode::Down } else { KeyCode::Up };
+        let code = if delta > 0 {
+            KeyCode::Down
+        } else {
+            KeyCode::Up
+        };
         for _ in 0..WHEEL {
             overlay_key(m, KeyEvent::new(code, KeyModifiers::NONE));
         }
@@ -775,11 +868,19 @@ fn mouse(m: &mut Model, e: MouseEvent) -> Vec<Effect> {
     }
     match m.screen {
         Screen::Map if m.overlay.is_none() => {
-            m.map_selected = m.map_selected.saturating_add_signed(delta.signum()).min(FACTORS.len() - 1);
+            m.map_selected = m
+                .map_selected
+                .saturating_add_signed(delta.signum())
+                .min(FACTORS.len() - 1);
         }
         Screen::Lesson if m.overlay.is_none() => {
-            let Some(v) = &m.lesson else { return Vec::new() };
-            let l = layout::lesson(ratatui::layout::Rect::new(0, 0, m.size.0, m.size.1), v.focus);
+            let Some(v) = &m.lesson else {
+                return Vec::new();
+            };
+            let l = layout::lesson(
+                ratatui::layout::Rect::new(0, 0, m.size.0, m.size.1),
+                v.focus,
+            );
             if let Some(p) = l.pane_at(e.column, e.row) {
                 scroll(m, Some(p), delta);
             }

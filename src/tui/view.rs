@@ -8,7 +8,7 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{
-    Block, BorderType, Borders, Clear, Gauge, Padding, Paragraph, Scrollbar, ScrollbarOrientation,
+    Block, BorderType, Clear, Gauge, Padding, Paragraph, Scrollbar, ScrollbarOrientation,
     ScrollbarState, Wrap,
 };
 
@@ -83,7 +83,10 @@ fn footer(m: &Model, f: &mut Frame<'_>, area: Rect, keys: &[(&str, &str)]) {
     let [left, right] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(watch_width)]).areas(area);
     let line = if let Some(flash) = &m.flash {
-        Line::from(Span::styled(format!(" {flash}"), Style::new().fg(palette::WARN)))
+        Line::from(Span::styled(
+            format!(" {flash}"),
+            Style::new().fg(palette::WARN),
+        ))
     } else {
         let mut spans = vec![Span::raw(" ")];
         for (i, (k, what)) in keys.iter().enumerate() {
@@ -99,14 +102,24 @@ fn footer(m: &Model, f: &mut Frame<'_>, area: Rect, keys: &[(&str, &str)]) {
     f.render_widget(Paragraph::new(Line::from(watch)), right);
 }
 
-fn no_workspace(m: &Model, f: &mut Frame<'_>, area: Rect, dir: &std::path::Path, error: Option<&str>) {
+fn no_workspace(
+    m: &Model,
+    f: &mut Frame<'_>,
+    area: Rect,
+    dir: &std::path::Path,
+    error: Option<&str>,
+) {
     let [body, foot] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
     let mut lines = vec![
         Line::styled("Welcome to twelve", palette::title()),
         Line::raw(""),
-        Line::raw("twelve teaches the Twelve-Factor App methodology with twelve small, broken web services. You fix each one in your own editor, and twelve checks your fix by running it."),
+        Line::raw(
+            "twelve teaches the Twelve-Factor App methodology with twelve small, broken web services. You fix each one in your own editor, and twelve checks your fix by running it.",
+        ),
         Line::raw(""),
-        Line::raw("There is no workspace here yet (a folder with one sub-folder per lesson, and your progress)."),
+        Line::raw(
+            "There is no workspace here yet (a folder with one sub-folder per lesson, and your progress).",
+        ),
         Line::raw(""),
         Line::from(vec![
             Span::raw("Press "),
@@ -125,15 +138,26 @@ fn no_workspace(m: &Model, f: &mut Frame<'_>, area: Rect, dir: &std::path::Path,
     ];
     if let Some(e) = error {
         lines.push(Line::raw(""));
-        lines.push(Line::styled(format!("Could not create it: {e}"), Style::new().fg(palette::FAIL)));
+        lines.push(Line::styled(
+            format!("Could not create it: {e}"),
+            Style::new().fg(palette::FAIL),
+        ));
     }
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .padding(Padding::new(2, 2, 1, 1))
         .title(" twelve ");
     let width = body.width.min(84);
-    let inner = Rect::new(body.x + (body.width - width) / 2, body.y, width, body.height);
-    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: true }), inner);
+    let inner = Rect::new(
+        body.x + (body.width - width) / 2,
+        body.y,
+        width,
+        body.height,
+    );
+    f.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        inner,
+    );
     footer(m, f, foot, &[("Enter", "create workspace"), ("q", "quit")]);
 }
 
@@ -146,10 +170,12 @@ fn status_mark(status: Status) -> Span<'static> {
 }
 
 fn roman(n: usize) -> &'static str {
-    ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
-        .get(n.wrapping_sub(1))
-        .copied()
-        .unwrap_or("?")
+    [
+        "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
+    ]
+    .get(n.wrapping_sub(1))
+    .copied()
+    .unwrap_or("?")
 }
 
 fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
@@ -168,18 +194,34 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
     f.render_widget(
         Paragraph::new(vec![Line::from(vec![
             Span::styled(" twelve", palette::title()),
-            Span::styled("  the Twelve-Factor App, one broken service at a time", palette::dim()),
+            Span::styled(
+                "  the Twelve-Factor App, one broken service at a time",
+                palette::dim(),
+            ),
         ])]),
         head,
     );
     if m.welcome {
         let text = vec![
-            Line::from(vec![Span::styled("Welcome!", palette::bold()), Span::raw(" Each lesson is a small URL-shortener service that breaks one factor. Read the lesson, run the service, fix it in your editor, and press c to check.")]),
+            Line::from(vec![
+                Span::styled("Welcome!", palette::bold()),
+                Span::raw(
+                    " Each lesson is a small URL-shortener service that breaks one factor. Read the lesson, run the service, fix it in your editor, and press c to check.",
+                ),
+            ]),
             Line::raw(""),
-            Line::from(vec![Span::raw("Choose a lesson with "), Span::styled("↑↓", palette::key()), Span::raw(" and open it with "), Span::styled("Enter", palette::key()), Span::raw(". Your progress is saved as you go.")]),
+            Line::from(vec![
+                Span::raw("Choose a lesson with "),
+                Span::styled("↑↓", palette::key()),
+                Span::raw(" and open it with "),
+                Span::styled("Enter", palette::key()),
+                Span::raw(". Your progress is saved as you go."),
+            ]),
         ];
         f.render_widget(
-            Paragraph::new(text).wrap(Wrap { trim: true }).block(Block::new().padding(Padding::horizontal(1))),
+            Paragraph::new(text)
+                .wrap(Wrap { trim: true })
+                .block(Block::new().padding(Padding::horizontal(1))),
             welcome,
         );
     }
@@ -216,7 +258,10 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
             }
             None => {
                 spans.push(Span::styled(" ", palette::dim()));
-                spans.push(Span::styled(format!(" {:>4}  {name:<20} (no lesson in this pack)", roman(i + 1)), palette::dim()));
+                spans.push(Span::styled(
+                    format!(" {:>4}  {name:<20} (no lesson in this pack)", roman(i + 1)),
+                    palette::dim(),
+                ));
             }
         }
         let mut line = Line::from(spans);
@@ -230,16 +275,30 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
     let offset = (m.map_selected + 1).saturating_sub(height);
     f.render_widget(Paragraph::new(lines).scroll((offset as u16, 0)), inner);
 
-    let ratio = if total == 0 { 0.0 } else { passed as f64 / total as f64 };
+    let ratio = if total == 0 {
+        0.0
+    } else {
+        passed as f64 / total as f64
+    };
     let label = format!("{passed} of {total} lessons passed");
     let next_text = match next {
-        Some(l) => format!(" Next: {} {} — {}", roman(usize::from(l.factor)), l.factor_name, l.title),
+        Some(l) => format!(
+            " Next: {} {} — {}",
+            roman(usize::from(l.factor)),
+            l.factor_name,
+            l.title
+        ),
         None if total > 0 => " Every lesson passed. Well done!".into(),
         None => String::new(),
     };
     let [g, n] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)])
         .margin(0)
-        .areas(Rect::new(gauge.x + 1, gauge.y + 1, gauge.width.saturating_sub(2), 2));
+        .areas(Rect::new(
+            gauge.x + 1,
+            gauge.y + 1,
+            gauge.width.saturating_sub(2),
+            2,
+        ));
     f.render_widget(
         Gauge::default()
             .ratio(ratio)
@@ -247,8 +306,21 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
             .gauge_style(Style::new().fg(palette::PASS)),
         g,
     );
-    f.render_widget(Paragraph::new(Line::styled(next_text, Style::new().fg(palette::ACCENT))), n);
-    footer(m, f, foot, &[("↑↓", "choose"), ("Enter", "open"), ("?", "help"), ("q", "quit")]);
+    f.render_widget(
+        Paragraph::new(Line::styled(next_text, Style::new().fg(palette::ACCENT))),
+        n,
+    );
+    footer(
+        m,
+        f,
+        foot,
+        &[
+            ("↑↓", "choose"),
+            ("Enter", "open"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
+    );
 }
 
 fn lesson(m: &Model, f: &mut Frame<'_>, area: Rect) {
@@ -261,7 +333,11 @@ fn lesson(m: &Model, f: &mut Frame<'_>, area: Rect) {
         let mut spans = Vec::new();
         for p in Pane::ALL {
             let label = format!(" {} {} ", p.index() + 1, p.title());
-            let mut style = if p == v.focus { palette::selected() } else { palette::dim() };
+            let mut style = if p == v.focus {
+                palette::selected()
+            } else {
+                palette::dim()
+            };
             if p == Pane::Checks && v.active.is_some() {
                 style = style.fg(palette::WARN);
             }
@@ -281,9 +357,27 @@ fn lesson(m: &Model, f: &mut Frame<'_>, area: Rect) {
         }
     }
     let keys: &[(&str, &str)] = if v.active.is_some() {
-        &[("Esc", "cancel check"), ("Tab", "pane"), ("↑↓", "scroll"), ("y", "copy"), ("?", "help"), ("q", "quit")]
+        &[
+            ("Esc", "cancel check"),
+            ("Tab", "pane"),
+            ("↑↓", "scroll"),
+            ("y", "copy"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]
     } else {
-        &[("c", "check"), ("r", "run"), ("e", "edit"), ("h", "hint"), ("s", "solution"), ("w", "watch"), ("Tab", "pane"), ("Esc", "map"), ("?", "help"), ("q", "quit")]
+        &[
+            ("c", "check"),
+            ("r", "run"),
+            ("e", "edit"),
+            ("h", "hint"),
+            ("s", "solution"),
+            ("w", "watch"),
+            ("Tab", "pane"),
+            ("Esc", "map"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]
     };
     footer(m, f, lay.footer, keys);
 }
@@ -292,7 +386,10 @@ fn header(m: &Model, f: &mut Frame<'_>, lay: &LessonLayout, _v: &LessonView, l: 
     let lp = m.progress.lesson(l);
     let left = Line::from(vec![
         Span::styled(" twelve ", palette::title()),
-        Span::styled(format!("{} {} ", roman(usize::from(l.factor)), l.factor_name), palette::bold()),
+        Span::styled(
+            format!("{} {} ", roman(usize::from(l.factor)), l.factor_name),
+            palette::bold(),
+        ),
         Span::raw(format!("— {}", l.title)),
     ]);
     let right = Line::from(vec![
@@ -304,7 +401,8 @@ fn header(m: &Model, f: &mut Frame<'_>, lay: &LessonLayout, _v: &LessonView, l: 
         ),
     ]);
     let rw = right.width() as u16;
-    let [a, b] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(rw)]).areas(lay.header);
+    let [a, b] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(rw)]).areas(lay.header);
     f.render_widget(Paragraph::new(left), a);
     f.render_widget(Paragraph::new(right), b);
 }
@@ -315,7 +413,11 @@ fn pane_block(title: String, focused: bool) -> Block<'static> {
         .border_style(palette::border(focused))
         .title(Span::styled(
             title,
-            if focused { palette::title() } else { palette::bold() },
+            if focused {
+                palette::title()
+            } else {
+                palette::bold()
+            },
         ))
 }
 
@@ -329,13 +431,17 @@ fn scrollbar(f: &mut Frame<'_>, area: Rect, len: usize, pos: usize, height: usiz
             .begin_symbol(None)
             .end_symbol(None)
             .track_symbol(Some(" ")),
-        area.inner(ratatui::layout::Margin { horizontal: 0, vertical: 1 }),
+        area.inner(ratatui::layout::Margin {
+            horizontal: 0,
+            vertical: 1,
+        }),
         &mut state,
     );
 }
 
 fn text_panel(f: &mut Frame<'_>, area: Rect, v: &LessonView, l: &Lesson, focused: bool) {
-    let block = pane_block(format!(" Lesson {} ", l.number), focused).padding(Padding::horizontal(1));
+    let block =
+        pane_block(format!(" Lesson {} ", l.number), focused).padding(Padding::horizontal(1));
     let inner = block.inner(area);
     let height = usize::from(inner.height);
     let max = v.text.len().saturating_sub(height);
@@ -360,12 +466,19 @@ fn files_panel(f: &mut Frame<'_>, area: Rect, v: &LessonView, focused: bool) {
     let [bar, body] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
     let mut spans = Vec::new();
     for (i, name) in v.files.iter().enumerate() {
-        let style = if i == v.selected_file { palette::selected() } else { palette::dim() };
+        let style = if i == v.selected_file {
+            palette::selected()
+        } else {
+            palette::dim()
+        };
         spans.push(Span::styled(format!(" {name} "), style));
         spans.push(Span::raw(" "));
     }
     if v.files.is_empty() {
-        spans.push(Span::styled(format!(" {} is empty or missing (x resets it)", v.dir.display()), palette::dim()));
+        spans.push(Span::styled(
+            format!(" {} is empty or missing (x resets it)", v.dir.display()),
+            palette::dim(),
+        ));
     } else {
         spans.push(Span::styled("[ ] file  e edit", palette::dim()));
     }
@@ -387,7 +500,17 @@ fn files_panel(f: &mut Frame<'_>, area: Rect, v: &LessonView, focused: bool) {
         })
         .collect();
     f.render_widget(Paragraph::new(lines), body);
-    scrollbar(f, Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area }, v.file_lines.len(), top, height);
+    scrollbar(
+        f,
+        Rect {
+            y: area.y + 1,
+            height: area.height.saturating_sub(1),
+            ..area
+        },
+        v.file_lines.len(),
+        top,
+        height,
+    );
 }
 
 fn millis(ms: u64) -> String {
@@ -420,15 +543,38 @@ pub fn check_lines(v: &LessonView, width: u16, now: Instant, tick: u64) -> Vec<L
     let mut out = Vec::new();
     match (&v.active, &v.report) {
         (Some(a), _) => out.push(Line::from(vec![
-            Span::styled(format!("Checking… {}", elapsed(now, a.started)), Style::new().fg(palette::WARN)),
+            Span::styled(
+                format!("Checking… {}", elapsed(now, a.started)),
+                Style::new().fg(palette::WARN),
+            ),
             Span::styled("  (Esc cancels)", palette::dim()),
         ])),
         (None, Some(r)) => {
-            let passed = r.checks.iter().filter(|c| c.outcome == Outcome::Passed).count();
+            let passed = r
+                .checks
+                .iter()
+                .filter(|c| c.outcome == Outcome::Passed)
+                .count();
             let (text, style) = match r.outcome {
-                Outcome::Passed => (format!("All {} checks passed in {}.", r.checks.len(), millis(r.duration_ms)), Style::new().fg(palette::PASS).add_modifier(Modifier::BOLD)),
-                Outcome::Failed => (format!("{passed} of {} checks passed. Fix, save, and check again.", r.checks.len()), Style::new().fg(palette::FAIL).add_modifier(Modifier::BOLD)),
-                Outcome::Error => ("The checks could not run.".to_string(), Style::new().fg(palette::FAIL)),
+                Outcome::Passed => (
+                    format!(
+                        "All {} checks passed in {}.",
+                        r.checks.len(),
+                        millis(r.duration_ms)
+                    ),
+                    Style::new().fg(palette::PASS).add_modifier(Modifier::BOLD),
+                ),
+                Outcome::Failed => (
+                    format!(
+                        "{passed} of {} checks passed. Fix, save, and check again.",
+                        r.checks.len()
+                    ),
+                    Style::new().fg(palette::FAIL).add_modifier(Modifier::BOLD),
+                ),
+                Outcome::Error => (
+                    "The checks could not run.".to_string(),
+                    Style::new().fg(palette::FAIL),
+                ),
                 Outcome::Cancelled => ("Cancelled.".to_string(), palette::dim()),
             };
             out.push(Line::styled(text, style));
@@ -442,17 +588,40 @@ pub fn check_lines(v: &LessonView, width: u16, now: Instant, tick: u64) -> Vec<L
     out.push(Line::raw(""));
     for row in &v.checks {
         let (mark, style, tail) = match &row.state {
-            CheckState::Pending => (Span::styled("·", palette::dim()), palette::dim(), String::new()),
+            CheckState::Pending => (
+                Span::styled("·", palette::dim()),
+                palette::dim(),
+                String::new(),
+            ),
             CheckState::Running { since } => (
-                Span::styled(SPINNER[(tick % 10) as usize], Style::new().fg(palette::WARN)),
+                Span::styled(
+                    SPINNER[(tick % 10) as usize],
+                    Style::new().fg(palette::WARN),
+                ),
                 Style::new(),
                 format!("  {}", elapsed(now, *since)),
             ),
             CheckState::Done(r) => match r.outcome {
-                Outcome::Passed => (Span::styled("✓", Style::new().fg(palette::PASS)), Style::new(), format!("  passed {}", millis(r.duration_ms))),
-                Outcome::Failed => (Span::styled("✗", Style::new().fg(palette::FAIL)), palette::bold(), format!("  failed {}", millis(r.duration_ms))),
-                Outcome::Error => (Span::styled("!", Style::new().fg(palette::FAIL)), palette::bold(), "  could not run".into()),
-                Outcome::Cancelled => (Span::styled("–", palette::dim()), palette::dim(), "  cancelled".into()),
+                Outcome::Passed => (
+                    Span::styled("✓", Style::new().fg(palette::PASS)),
+                    Style::new(),
+                    format!("  passed {}", millis(r.duration_ms)),
+                ),
+                Outcome::Failed => (
+                    Span::styled("✗", Style::new().fg(palette::FAIL)),
+                    palette::bold(),
+                    format!("  failed {}", millis(r.duration_ms)),
+                ),
+                Outcome::Error => (
+                    Span::styled("!", Style::new().fg(palette::FAIL)),
+                    palette::bold(),
+                    "  could not run".into(),
+                ),
+                Outcome::Cancelled => (
+                    Span::styled("–", palette::dim()),
+                    palette::dim(),
+                    "  cancelled".into(),
+                ),
             },
         };
         out.push(Line::from(vec![
@@ -477,7 +646,13 @@ fn failure_lines(out: &mut Vec<Line<'static>>, r: &CheckReport, width: u16) {
         para(out, d, palette::dim(), 3, width);
     }
     if !fail.expected.is_empty() {
-        para(out, &format!("expected: {}", fail.expected), Style::new().fg(palette::PASS), 3, width);
+        para(
+            out,
+            &format!("expected: {}", fail.expected),
+            Style::new().fg(palette::PASS),
+            3,
+            width,
+        );
     }
     if !fail.observed.is_empty() {
         para(out, &format!("observed: {}", fail.observed), red, 3, width);
@@ -486,19 +661,36 @@ fn failure_lines(out: &mut Vec<Line<'static>>, r: &CheckReport, width: u16) {
         if o.stdout.is_empty() && o.stderr.is_empty() && o.exit.is_none() {
             continue;
         }
-        let exit = o.exit.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
-        out.push(Line::styled(format!("   ── output of {}{exit}", o.process), palette::bold()));
+        let exit = o
+            .exit
+            .as_deref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        out.push(Line::styled(
+            format!("   ── output of {}{exit}", o.process),
+            palette::bold(),
+        ));
         for (stream, lines) in [("out", &o.stdout), ("err", &o.stderr)] {
             let skip = lines.len().saturating_sub(12);
             for l in lines.iter().skip(skip) {
-                let style = if stream == "err" { Style::new().fg(palette::WARN) } else { Style::new() };
+                let style = if stream == "err" {
+                    Style::new().fg(palette::WARN)
+                } else {
+                    Style::new()
+                };
                 para(out, l, style, 5, width);
             }
         }
     }
     if !r.why.is_empty() {
         out.push(Line::styled("   Why it matters:", palette::bold()));
-        para(out, &r.why, Style::new().add_modifier(Modifier::ITALIC), 5, width);
+        para(
+            out,
+            &r.why,
+            Style::new().add_modifier(Modifier::ITALIC),
+            5,
+            width,
+        );
     }
     if !r.transcript.is_empty() {
         out.push(Line::from(vec![
@@ -536,13 +728,24 @@ fn run_panel(m: &Model, f: &mut Frame<'_>, area: Rect, v: &LessonView, l: &Lesso
         RunState::Idle => head.push(Line::from(vec![
             Span::raw("Press "),
             Span::styled("r", palette::key()),
-            Span::raw(format!(" to start the service as `twelve run {}` does.", l.number)),
+            Span::raw(format!(
+                " to start the service as `twelve run {}` does.",
+                l.number
+            )),
         ])),
         RunState::Starting => head.push(Line::styled("Starting…", Style::new().fg(palette::WARN))),
         RunState::Running => head.push(Line::from(vec![
-            Span::styled(SPINNER[(m.tick % 10) as usize], Style::new().fg(palette::PASS)),
+            Span::styled(
+                SPINNER[(m.tick % 10) as usize],
+                Style::new().fg(palette::PASS),
+            ),
             Span::raw(" running on "),
-            Span::styled(run.url.clone().unwrap_or_default(), Style::new().fg(palette::LINK).add_modifier(Modifier::UNDERLINED)),
+            Span::styled(
+                run.url.clone().unwrap_or_default(),
+                Style::new()
+                    .fg(palette::LINK)
+                    .add_modifier(Modifier::UNDERLINED),
+            ),
             Span::styled("  (r stops)", palette::dim()),
         ])),
         RunState::Stopping => head.push(Line::styled("Stopping…", Style::new().fg(palette::WARN))),
@@ -555,11 +758,19 @@ fn run_panel(m: &Model, f: &mut Frame<'_>, area: Rect, v: &LessonView, l: &Lesso
         head.push(Line::styled(format!("$ {c}"), palette::dim()));
     }
     let hh = head.len() as u16;
-    let [h, body] = Layout::vertical([Constraint::Length(hh.min(inner.height)), Constraint::Fill(1)]).areas(inner);
+    let [h, body] = Layout::vertical([
+        Constraint::Length(hh.min(inner.height)),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
     f.render_widget(Paragraph::new(head), h);
     let height = usize::from(body.height);
     let max = run.lines.len().saturating_sub(height);
-    let top = if v.run_follow { max } else { v.scroll[Pane::Run.index()].min(max) };
+    let top = if v.run_follow {
+        max
+    } else {
+        v.scroll[Pane::Run.index()].min(max)
+    };
     let lines: Vec<Line<'static>> = run
         .lines
         .iter()
@@ -577,7 +788,10 @@ fn run_panel(m: &Model, f: &mut Frame<'_>, area: Rect, v: &LessonView, l: &Lesso
 fn complete(m: &Model, f: &mut Frame<'_>, area: Rect) {
     let [body, foot] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
     let mut lines = vec![
-        Line::styled("You passed every lesson.", Style::new().fg(palette::PASS).add_modifier(Modifier::BOLD)),
+        Line::styled(
+            "You passed every lesson.",
+            Style::new().fg(palette::PASS).add_modifier(Modifier::BOLD),
+        ),
         Line::raw(""),
     ];
     if let Some(d) = course_time(m) {
@@ -587,7 +801,10 @@ fn complete(m: &Model, f: &mut Frame<'_>, area: Rect) {
         )));
         lines.push(Line::raw(""));
     }
-    lines.push(Line::styled(format!("  {:<26} {:>8} {:>6}", "lesson", "attempts", "hints"), palette::bold()));
+    lines.push(Line::styled(
+        format!("  {:<26} {:>8} {:>6}", "lesson", "attempts", "hints"),
+        palette::bold(),
+    ));
     for l in &m.pack.lessons {
         let lp = m.progress.lesson(l);
         lines.push(Line::raw(format!(
@@ -604,7 +821,12 @@ fn complete(m: &Model, f: &mut Frame<'_>, area: Rect) {
         .border_style(Style::new().fg(palette::PASS))
         .padding(Padding::new(2, 2, 1, 1))
         .title(" Course complete ");
-    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), body);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        body,
+    );
     footer(m, f, foot, &[("Enter", "lesson map"), ("q", "quit")]);
 }
 
@@ -623,10 +845,22 @@ fn course_time(m: &Model) -> Option<Duration> {
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width.saturating_sub(2));
     let h = height.min(area.height.saturating_sub(2));
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }
 
-fn popup(f: &mut Frame<'_>, area: Rect, title: &str, lines: Vec<Line<'static>>, width: u16, style: Style) {
+fn popup(
+    f: &mut Frame<'_>,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    width: u16,
+    style: Style,
+) {
     let inner_w = width.saturating_sub(4).min(area.width.saturating_sub(6));
     let mut wrapped = Vec::new();
     for l in lines {
@@ -634,7 +868,11 @@ fn popup(f: &mut Frame<'_>, area: Rect, title: &str, lines: Vec<Line<'static>>, 
         if l.width() <= usize::from(inner_w) {
             wrapped.push(l);
         } else {
-            wrapped.extend(wrap(&spans, usize::from(inner_w)).into_iter().map(Line::from));
+            wrapped.extend(
+                wrap(&spans, usize::from(inner_w))
+                    .into_iter()
+                    .map(Line::from),
+            );
         }
     }
     let rect = centered(area, width, wrapped.len() as u16 + 4);
@@ -653,7 +891,9 @@ fn overlay(m: &Model, f: &mut Frame<'_>, area: Rect, o: &Overlay) {
         Overlay::Help => popup(f, area, "Keys", help_lines(), 64, palette::border(true)),
         Overlay::Confirm(c) => {
             let q = match c {
-                Confirm::Quit => "A check or the service is still running. Stop it and quit?".to_string(),
+                Confirm::Quit => {
+                    "A check or the service is still running. Stop it and quit?".to_string()
+                }
                 Confirm::Solution => format!(
                     "You have not passed lesson {} yet. Show the solution anyway?",
                     lesson.map_or(0, |l| l.number)
@@ -673,69 +913,143 @@ fn overlay(m: &Model, f: &mut Frame<'_>, area: Rect, o: &Overlay) {
                     Span::raw(" no"),
                 ]),
             ];
-            popup(f, area, "Are you sure?", lines, 56, Style::new().fg(palette::WARN));
+            popup(
+                f,
+                area,
+                "Are you sure?",
+                lines,
+                56,
+                Style::new().fg(palette::WARN),
+            );
         }
         Overlay::Hints => {
             let Some(l) = lesson else { return };
             let shown = m.progress.lesson(l).hints_revealed as usize;
             let mut lines = Vec::new();
             for (i, h) in l.hints.iter().take(shown).enumerate() {
-                let style = if i + 1 == shown { Style::new() } else { palette::dim() };
+                let style = if i + 1 == shown {
+                    Style::new()
+                } else {
+                    palette::dim()
+                };
                 lines.push(Line::from(vec![
-                    Span::styled(format!("Hint {}/{}: ", i + 1, l.hints.len()), palette::bold()),
+                    Span::styled(
+                        format!("Hint {}/{}: ", i + 1, l.hints.len()),
+                        palette::bold(),
+                    ),
                     Span::styled(h.clone(), style),
                 ]));
                 lines.push(Line::raw(""));
             }
             if shown < l.hints.len() {
-                lines.push(Line::from(vec![Span::styled("h", palette::key()), Span::raw(" next hint    "), Span::styled("Esc", palette::key()), Span::raw(" close")]));
+                lines.push(Line::from(vec![
+                    Span::styled("h", palette::key()),
+                    Span::raw(" next hint    "),
+                    Span::styled("Esc", palette::key()),
+                    Span::raw(" close"),
+                ]));
             } else {
-                lines.push(Line::from(vec![Span::raw("That was the last hint. "), Span::styled("s", palette::key()), Span::raw(" shows the reference solution.")]));
+                lines.push(Line::from(vec![
+                    Span::raw("That was the last hint. "),
+                    Span::styled("s", palette::key()),
+                    Span::raw(" shows the reference solution."),
+                ]));
             }
             popup(f, area, "Hints", lines, 76, palette::border(true));
         }
         Overlay::Solution { lines, scroll } => {
-            let rect = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(2));
+            let rect = centered(
+                area,
+                area.width.saturating_sub(4),
+                area.height.saturating_sub(2),
+            );
             f.render_widget(Clear, rect);
             let block = Block::bordered()
                 .border_type(BorderType::Rounded)
                 .border_style(palette::border(true))
-                .title(Span::styled(" Solution: your files → the reference ", palette::title()))
+                .title(Span::styled(
+                    " Solution: your files → the reference ",
+                    palette::title(),
+                ))
                 .title_bottom(Line::styled(" ↑↓ scroll · Esc close ", palette::dim()));
             let inner = block.inner(rect);
             f.render_widget(block, rect);
             let body: Vec<Line<'static>> = if lines.is_empty() {
-                vec![Line::styled("Your files are the same as the reference solution.", Style::new().fg(palette::PASS))]
+                vec![Line::styled(
+                    "Your files are the same as the reference solution.",
+                    Style::new().fg(palette::PASS),
+                )]
             } else {
-                lines.iter().skip(*scroll).take(usize::from(inner.height)).cloned().collect()
+                lines
+                    .iter()
+                    .skip(*scroll)
+                    .take(usize::from(inner.height))
+                    .cloned()
+                    .collect()
             };
             f.render_widget(Paragraph::new(body), inner);
             scrollbar(f, rect, lines.len(), *scroll, usize::from(inner.height));
         }
         Overlay::Transcript { text } => {
             let mut lines = vec![
-                Line::styled("No clipboard tool was found (wl-copy, xclip, xsel, pbcopy).", palette::dim()),
-                Line::styled("Select these lines with the mouse (hold Shift in most terminals):", palette::dim()),
+                Line::styled(
+                    "No clipboard tool was found (wl-copy, xclip, xsel, pbcopy).",
+                    palette::dim(),
+                ),
+                Line::styled(
+                    "Select these lines with the mouse (hold Shift in most terminals):",
+                    palette::dim(),
+                ),
                 Line::raw(""),
             ];
             lines.extend(text.lines().map(|l| Line::raw(l.to_string())));
-            popup(f, area, "Try it by hand", lines, area.width.saturating_sub(4), palette::border(true));
+            popup(
+                f,
+                area,
+                "Try it by hand",
+                lines,
+                area.width.saturating_sub(4),
+                palette::border(true),
+            );
         }
         Overlay::Passed => {
             let Some(l) = lesson else { return };
             let next = m.pack.lessons.iter().find(|n| n.number > l.number);
             let mut lines = vec![
-                Line::styled(format!("✓ Lesson {} passed!", l.number), Style::new().fg(palette::PASS).add_modifier(Modifier::BOLD)),
+                Line::styled(
+                    format!("✓ Lesson {} passed!", l.number),
+                    Style::new().fg(palette::PASS).add_modifier(Modifier::BOLD),
+                ),
                 Line::raw(""),
-                Line::raw(format!("Your service now follows factor {} ({}).", roman(usize::from(l.factor)), l.factor_name)),
+                Line::raw(format!(
+                    "Your service now follows factor {} ({}).",
+                    roman(usize::from(l.factor)),
+                    l.factor_name
+                )),
                 Line::raw(""),
-                Line::from(vec![Span::styled("s", palette::key()), Span::raw(" compare with the reference solution")]),
+                Line::from(vec![
+                    Span::styled("s", palette::key()),
+                    Span::raw(" compare with the reference solution"),
+                ]),
             ];
             match next {
-                Some(n) => lines.push(Line::from(vec![Span::styled("n", palette::key()), Span::raw(format!(" next lesson: {} {}", roman(usize::from(n.factor)), n.factor_name))])),
-                None => lines.push(Line::from(vec![Span::styled("n", palette::key()), Span::raw(" finish the course")])),
+                Some(n) => lines.push(Line::from(vec![
+                    Span::styled("n", palette::key()),
+                    Span::raw(format!(
+                        " next lesson: {} {}",
+                        roman(usize::from(n.factor)),
+                        n.factor_name
+                    )),
+                ])),
+                None => lines.push(Line::from(vec![
+                    Span::styled("n", palette::key()),
+                    Span::raw(" finish the course"),
+                ])),
             }
-            lines.push(Line::from(vec![Span::styled("Esc", palette::key()), Span::raw(" stay here")]));
+            lines.push(Line::from(vec![
+                Span::styled("Esc", palette::key()),
+                Span::raw(" stay here"),
+            ]));
             popup(f, area, "Passed", lines, 56, Style::new().fg(palette::PASS));
         }
     }
@@ -762,6 +1076,11 @@ fn help_lines() -> Vec<Line<'static>> {
         ("q  Ctrl-C", "quit"),
     ];
     rows.iter()
-        .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:<15}"), palette::key()), Span::raw(*what)]))
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(format!("{k:<15}"), palette::key()),
+                Span::raw(*what),
+            ])
+        })
         .collect()
 }

@@ -74,7 +74,15 @@ mod tests {
 
     #[test]
     fn editor_droppings_are_ignored() {
-        for p in ["/w/07/.app.py.swp", "/w/07/app.py~", "/w/07/4913", "/w/07/.#app.py", "/w/07/__pycache__/app.cpython-312.pyc", "/w/07/links.db", "/w/07/.app.py.swx"] {
+        for p in [
+            "/w/07/.app.py.swp",
+            "/w/07/app.py~",
+            "/w/07/4913",
+            "/w/07/.#app.py",
+            "/w/07/__pycache__/app.cpython-312.pyc",
+            "/w/07/links.db",
+            "/w/07/.app.py.swx",
+        ] {
             assert!(!relevant(Path::new(p)), "{p}");
         }
         for p in ["/w/07/app.py", "/w/07/Procfile", "/w/07/requirements.txt"] {

@@ -32,6 +32,6 @@ for key in kv.keys("*"):
 lost = [c for c in codes if not any(c in item for _, item in items)]
 if lost:
     fail(f"{len(lost)} of {len(codes)} jobs are in no list in the store "
-             f"(looked for {', '.join(lost)}): they are not queued for a worker")
+         f"(looked for {', '.join(lost)}): they are not queued for a worker")
 queues = sorted({k for k, item in items if any(c in item for c in codes)})
 print(f"OK: all {len(codes)} jobs wait in {', '.join(queues)}")

@@ -175,7 +175,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length > 0 else b""
-            status, headers, payload = handle(self.command, url.path, url.query, body)
+            status, headers, payload = handle(
+                self.command, url.path, url.query, body)
         except Exception:  # a bug or a broken store: answer 500
             traceback.print_exc()
             status, headers, payload = 500, {}, {"error": "internal error"}

@@ -1,0 +1,343 @@
+//! The runtime: carries out [`Effect`]s and owns what they start (the check thread, the
+//! learner's service, the file watcher). Results come back as [`Message`]s, through the one
+//! channel or directly as the return value.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::check::{self, CancelToken};
+use crate::lesson::Pack;
+use crate::sandbox::output::LineHook;
+use crate::service::Service;
+use crate::workspace::Workspace;
+
+use super::input::Input;
+use super::message::{Effect, Message, ServiceEvent};
+use super::terminal::Tui;
+use super::watch::Watcher;
+
+/// Files bigger than this are listed but not shown.
+const MAX_FILE: u64 = 256 * 1024;
+
+/// Handles to everything running on the model's behalf.
+pub struct Runtime {
+    tx: Sender<Message>,
+    pack: Arc<Pack>,
+    /// The pack folder given on the command line (for a workspace created here).
+    lessons: Option<PathBuf>,
+    workspace: Option<Workspace>,
+    input: Input,
+    check: Option<(CancelToken, JoinHandle<()>)>,
+    service: Option<(u64, Service)>,
+    /// Services being stopped in the background.
+    stopping: Vec<JoinHandle<()>>,
+    watcher: Option<Watcher>,
+}
+
+impl Runtime {
+    pub fn new(
+        tx: Sender<Message>,
+        pack: Arc<Pack>,
+        lessons: Option<PathBuf>,
+        workspace: Option<Workspace>,
+        input: Input,
+    ) -> Runtime {
+        Runtime {
+            tx,
+            pack,
+            lessons,
+            workspace,
+            input,
+            check: None,
+            service: None,
+            stopping: Vec::new(),
+            watcher: None,
+        }
+    }
+
+    /// Carry out one effect; messages it produces at once are returned.
+    pub fn run(&mut self, effect: Effect, tui: &mut Tui) -> Vec<Message> {
+        match effect {
+            Effect::LoadFiles(dir) => {
+                let (files, mut order) = read_lesson_files(&dir);
+                // The lesson's own files first, the shared client after them.
+                order.sort_by_key(|n| (self.pack.shared.contains_key(n), n != "app.py", n.clone()));
+                vec![Message::FilesLoaded { dir, files, order }]
+            }
+            Effect::StartCheck { id, lesson, dir } => {
+                self.start_check(id, lesson, dir);
+                Vec::new()
+            }
+            Effect::CancelCheck => {
+                if let Some((cancel, _)) = &self.check {
+                    cancel.cancel();
+                }
+                Vec::new()
+            }
+            Effect::StartService { id, lesson, dir } => self.start_service(id, lesson, &dir),
+            Effect::StopService => {
+                self.stop_service();
+                Vec::new()
+            }
+            Effect::Watch(dir) => {
+                self.watcher = None;
+                match dir.map(|d| Watcher::start(&d, self.tx.clone())) {
+                    Some(Ok(w)) => {
+                        self.watcher = Some(w);
+                        Vec::new()
+                    }
+                    Some(Err(e)) => {
+                        vec![Message::Failed(format!("Watch mode is unavailable: {e}"))]
+                    }
+                    None => Vec::new(),
+                }
+            }
+            Effect::OpenEditor(path) => vec![Message::EditorClosed(self.edit(&path, tui))],
+            Effect::Copy(text) => {
+                let tx = self.tx.clone();
+                std::thread::spawn(move || {
+                    let _ = tx.send(Message::Copied(super::clipboard::copy(&text)));
+                });
+                Vec::new()
+            }
+            Effect::SaveProgress(p) => match &self.workspace {
+                Some(ws) => match ws.save_progress(&p) {
+                    Ok(()) => Vec::new(),
+                    Err(e) => vec![Message::Failed(format!(
+                        "Could not save your progress: {e:#}"
+                    ))],
+                },
+                None => Vec::new(),
+            },
+            Effect::ShowSolution { lesson, dir } => {
+                let lines = super::diff::solution(&self.pack, &self.pack.lessons[lesson], &dir);
+                vec![Message::SolutionReady { lines }]
+            }
+            Effect::ResetLesson { lesson } => {
+                let r = match &self.workspace {
+                    Some(ws) => ws
+                        .reset_lesson(&self.pack, &self.pack.lessons[lesson])
+                        .map_err(|e| format!("Could not reset: {e:#}")),
+                    None => Err("There is no workspace.".into()),
+                };
+                vec![Message::LessonReset(r)]
+            }
+            Effect::RenderText { lesson, width } => {
+                let pack = Arc::clone(&self.pack);
+                let tx = self.tx.clone();
+                std::thread::spawn(move || {
+                    let lines = super::markdown::render(&pack.lessons[lesson].text, width, true);
+                    let _ = tx.send(Message::TextRendered {
+                        lesson,
+                        width,
+                        lines,
+                    });
+                });
+                Vec::new()
+            }
+            Effect::HighlightFile { name, text } => {
+                let tx = self.tx.clone();
+                std::thread::spawn(move || {
+                    let lines = super::highlight::highlight(&text, &name);
+                    let _ = tx.send(Message::FileHighlighted { name, text, lines });
+                });
+                Vec::new()
+            }
+            Effect::CreateWorkspace(dir) => {
+                let r = Workspace::init(&dir, &self.pack, self.lessons.as_deref())
+                    .map(|ws| {
+                        let (p, _) = ws.load_progress();
+                        self.workspace = Some(ws.clone());
+                        (ws, p)
+                    })
+                    .map_err(|e| format!("{e:#}"));
+                vec![Message::WorkspaceCreated(r)]
+            }
+        }
+    }
+
+    fn start_check(&mut self, id: u64, lesson: usize, dir: PathBuf) {
+        if let Some((cancel, handle)) = self.check.take() {
+            cancel.cancel();
+            // It was told to stop; its events carry an old id and are ignored.
+            drop(handle);
+        }
+        let cancel = CancelToken::new();
+        let token = cancel.clone();
+        let pack = Arc::clone(&self.pack);
+        let tx = self.tx.clone();
+        let handle = std::thread::spawn(move || {
+            let sink = |event: check::Event| {
+                let _ = tx.send(Message::Check { id, event });
+            };
+            let report = check::run_lesson(&pack, &pack.lessons[lesson], &dir, &token, Some(&sink));
+            let _ = tx.send(Message::CheckDone { id, report });
+        });
+        self.check = Some((cancel, handle));
+    }
+
+    fn start_service(&mut self, id: u64, lesson: usize, dir: &Path) -> Vec<Message> {
+        self.stop_service();
+        let tx = self.tx.clone();
+        let hook: LineHook = Arc::new(move |stream, line: &str| {
+            let _ = tx.send(Message::Service {
+                id,
+                event: ServiceEvent::Line(stream, line.to_string()),
+            });
+        });
+        match Service::start(&self.pack.lessons[lesson], dir, 0, Some(hook)) {
+            Ok(svc) => {
+                let vars: Vec<String> = svc.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let event = ServiceEvent::Started {
+                    url: svc.url.clone(),
+                    command: format!("{} {}", vars.join(" "), svc.command),
+                };
+                self.service = Some((id, svc));
+                vec![Message::Service { id, event }]
+            }
+            Err(e) => vec![Message::Service {
+                id,
+                event: ServiceEvent::Failed(format!("{e:#}")),
+            }],
+        }
+    }
+
+    /// Stop the service in the background (it gets a grace period to finish).
+    fn stop_service(&mut self) {
+        if let Some((id, mut svc)) = self.service.take() {
+            let tx = self.tx.clone();
+            self.stopping.push(std::thread::spawn(move || {
+                let exit = svc.stop();
+                drop(svc);
+                let _ = tx.send(Message::Service {
+                    id,
+                    event: ServiceEvent::Stopped(exit.to_string()),
+                });
+            }));
+        }
+    }
+
+    /// Notice a service that ended by itself.
+    pub fn poll(&mut self) -> Vec<Message> {
+        self.stopping.retain(|h| !h.is_finished());
+        let Some((id, svc)) = &mut self.service else {
+            return Vec::new();
+        };
+        let Some(exit) = svc.proc.try_exit() else {
+            return Vec::new();
+        };
+        let id = *id;
+        // Let its last lines arrive before saying it ended.
+        let out = svc.output();
+        crate::sandbox::wait_until(
+            Instant::now() + Duration::from_millis(200),
+            &|| false,
+            || out.closed(),
+        );
+        self.service = None;
+        vec![Message::Service {
+            id,
+            event: ServiceEvent::Exited(exit.to_string()),
+        }]
+    }
+
+    fn edit(&mut self, path: &Path, tui: &mut Tui) -> Result<(), String> {
+        let editor = editor_command();
+        let pause = self.input.pause();
+        tui.suspend();
+        // Through the shell, so EDITOR="code --wait" works as it does in git.
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("editor")
+            .arg(path)
+            .status();
+        let back = tui.resume();
+        drop(pause);
+        back.map_err(|e| format!("Could not take the terminal back: {e}"))?;
+        match status {
+            Ok(s) if s.success() => Ok(()),
+            Ok(s) => Err(format!("The editor `{editor}` ended with {s}.")),
+            Err(e) => Err(format!("Could not start the editor `{editor}`: {e}")),
+        }
+    }
+
+    /// Stop everything: cancel the check and wait for it briefly, stop the service.
+    pub fn shutdown(&mut self) {
+        self.input.stop();
+        self.watcher = None;
+        if let Some((cancel, handle)) = self.check.take() {
+            cancel.cancel();
+            let deadline = Instant::now() + Duration::from_secs(3);
+            crate::sandbox::wait_until(deadline, &|| false, || handle.is_finished());
+            if handle.is_finished() {
+                let _ = handle.join();
+            }
+        }
+        if let Some((_, mut svc)) = self.service.take() {
+            svc.stop();
+        }
+        for h in self.stopping.drain(..) {
+            let _ = h.join();
+        }
+    }
+}
+
+/// `$VISUAL`, `$EDITOR`, or the first of nano, vim, vi that exists.
+pub fn editor_command() -> String {
+    for var in ["VISUAL", "EDITOR"] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.trim().is_empty() {
+                return v;
+            }
+        }
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in ["nano", "vim", "vi"] {
+        if std::env::split_paths(&path).any(|d| d.join(name).is_file()) {
+            return name.to_string();
+        }
+    }
+    "vi".to_string()
+}
+
+/// The text files of a lesson folder by relative name, and the names in order.
+pub fn read_lesson_files(dir: &Path) -> (BTreeMap<String, String>, Vec<String>) {
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out, 0);
+    let order = out.keys().cloned().collect();
+    (out, order)
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>, depth: usize) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().to_string();
+        if name == "__pycache__" || name.starts_with('.') || !super::watch::relevant(&path) {
+            continue;
+        }
+        let Ok(meta) = e.metadata() else { continue };
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        if meta.is_dir() {
+            if depth < 4 {
+                walk(root, &path, out, depth + 1);
+            }
+        } else if meta.len() > MAX_FILE {
+            out.insert(rel, format!("({} bytes: too big to show)", meta.len()));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            let text = String::from_utf8(bytes).unwrap_or_else(|_| "(a binary file)".to_string());
+            out.insert(rel, text);
+        }
+    }
+}
