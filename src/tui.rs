@@ -21,6 +21,8 @@ pub mod view;
 pub mod watch;
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod snapshot_tests;
 
 use std::collections::VecDeque;

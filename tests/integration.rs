@@ -6,4 +6,5 @@ mod integration {
     pub mod harness;
     pub mod hostile;
     pub mod kv;
+    pub mod tui;
 }

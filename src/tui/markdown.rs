@@ -507,10 +507,10 @@ PORT=5050 python3 app.py
         insta::assert_snapshot!("markdown_sample", to_plain(&lines));
         assert!(styled_with(&lines, "emphasis", Modifier::ITALIC));
         assert!(styled_with(&lines, "strong", Modifier::BOLD));
-        assert!(styled_with(&lines, "link to", Modifier::UNDERLINED));
+        assert!(styled_with(&lines, "link", Modifier::UNDERLINED));
         assert!(styled_with(
             &lines,
-            "VII. Port binding",
+            "Port",
             Modifier::UNDERLINED
         ));
         // The Python block is highlighted: more than one colour on its import line.

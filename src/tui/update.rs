@@ -539,7 +539,6 @@ fn start_check(m: &mut Model) -> Vec<Effect> {
         return Vec::new();
     }
     let id = m.fresh_id();
-    let narrow = m.size.0 < layout::WIDE;
     let now = m.now;
     let Some(v) = m.lesson.as_mut() else {
         return Vec::new();
@@ -553,9 +552,8 @@ fn start_check(m: &mut Model) -> Vec<Effect> {
     }
     v.active = Some(ActiveCheck { id, started: now });
     v.scroll[Pane::Checks.index()] = 0;
-    if narrow {
-        v.focus = Pane::Checks;
-    }
+    // The results are what the learner looks at next; the focused pane gets the most room.
+    v.focus = Pane::Checks;
     vec![Effect::StartCheck {
         id,
         lesson: v.index,
@@ -634,7 +632,6 @@ fn toggle_run(m: &mut Model) -> Vec<Effect> {
         return Vec::new();
     }
     let id = m.fresh_id();
-    let narrow = m.size.0 < layout::WIDE;
     let Some(v) = m.lesson.as_mut() else {
         return Vec::new();
     };
@@ -651,9 +648,7 @@ fn toggle_run(m: &mut Model) -> Vec<Effect> {
                 ..RunPanel::default()
             };
             v.run_follow = true;
-            if narrow {
-                v.focus = Pane::Run;
-            }
+            v.focus = Pane::Run;
             vec![Effect::StartService {
                 id,
                 lesson: v.index,
@@ -707,6 +702,24 @@ fn files_changed(m: &mut Model, paths: &[PathBuf]) -> Vec<Effect> {
         return Vec::new();
     }
     let mut effects = vec![Effect::LoadFiles(v.dir.clone())];
+    // A running service runs the old code: restart it, as development servers do.
+    if v.run.state == RunState::Running {
+        let id = m.fresh_id();
+        let Some(v) = m.lesson.as_mut() else {
+            return effects;
+        };
+        v.run.id = Some(id);
+        v.run.state = RunState::Starting;
+        v.run.lines.push_back((
+            crate::sandbox::output::StreamKind::Stdout,
+            format!("── restarted: you saved {} ──", names.join(", ")),
+        ));
+        effects.push(Effect::StopService);
+        effects.push(Effect::StartService { id, lesson: v.index, dir: v.dir.clone() });
+    }
+    let Some(v) = m.lesson.as_mut() else {
+        return effects;
+    };
     if watch && m.overlay.is_none() {
         if v.active.is_some() {
             v.recheck = true;

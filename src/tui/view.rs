@@ -88,8 +88,15 @@ fn footer(m: &Model, f: &mut Frame<'_>, area: Rect, keys: &[(&str, &str)]) {
             Style::new().fg(palette::WARN),
         ))
     } else {
+        // As many keys as fit; `?` lists them all.
         let mut spans = vec![Span::raw(" ")];
+        let mut used = 1;
         for (i, (k, what)) in keys.iter().enumerate() {
+            let w = k.chars().count() + what.chars().count() + 1 + if i > 0 { 2 } else { 0 };
+            if used + w > usize::from(left.width) {
+                break;
+            }
+            used += w;
             if i > 0 {
                 spans.push(Span::styled("  ", palette::dim()));
             }
@@ -371,12 +378,12 @@ fn lesson(m: &Model, f: &mut Frame<'_>, area: Rect) {
             ("r", "run"),
             ("e", "edit"),
             ("h", "hint"),
-            ("s", "solution"),
-            ("w", "watch"),
-            ("Tab", "pane"),
-            ("Esc", "map"),
             ("?", "help"),
             ("q", "quit"),
+            ("Tab", "pane"),
+            ("s", "solution"),
+            ("w", "watch"),
+            ("Esc", "map"),
         ]
     };
     footer(m, f, lay.footer, keys);
@@ -384,7 +391,7 @@ fn lesson(m: &Model, f: &mut Frame<'_>, area: Rect) {
 
 fn header(m: &Model, f: &mut Frame<'_>, lay: &LessonLayout, _v: &LessonView, l: &Lesson) {
     let lp = m.progress.lesson(l);
-    let left = Line::from(vec![
+    let mut left = Line::from(vec![
         Span::styled(" twelve ", palette::title()),
         Span::styled(
             format!("{} {} ", roman(usize::from(l.factor)), l.factor_name),
@@ -403,6 +410,13 @@ fn header(m: &Model, f: &mut Frame<'_>, lay: &LessonLayout, _v: &LessonView, l: 
     let rw = right.width() as u16;
     let [a, b] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(rw)]).areas(lay.header);
+    if left.width() > usize::from(a.width) {
+        // Cut the title with an ellipsis rather than run into the status.
+        let keep = usize::from(a.width)
+            .saturating_sub(left.spans[0].width() + left.spans[1].width() + 2);
+        let title: String = format!("— {}", l.title).chars().take(keep).collect();
+        left.spans[2] = Span::raw(format!("{title}… "));
+    }
     f.render_widget(Paragraph::new(left), a);
     f.render_widget(Paragraph::new(right), b);
 }
@@ -430,7 +444,7 @@ fn scrollbar(f: &mut Frame<'_>, area: Rect, len: usize, pos: usize, height: usiz
         Scrollbar::new(ScrollbarOrientation::VerticalRight)
             .begin_symbol(None)
             .end_symbol(None)
-            .track_symbol(Some(" ")),
+            .track_symbol(Some("│")),
         area.inner(ratatui::layout::Margin {
             horizontal: 0,
             vertical: 1,
@@ -577,7 +591,7 @@ pub fn check_lines(v: &LessonView, width: u16, now: Instant, tick: u64) -> Vec<L
                 ),
                 Outcome::Cancelled => ("Cancelled.".to_string(), palette::dim()),
             };
-            out.push(Line::styled(text, style));
+            para(&mut out, &text, style, 0, width);
         }
         (None, None) => out.push(Line::from(vec![
             Span::raw("Press "),
@@ -624,13 +638,13 @@ pub fn check_lines(v: &LessonView, width: u16, now: Instant, tick: u64) -> Vec<L
                 ),
             },
         };
-        out.push(Line::from(vec![
-            Span::raw(" "),
-            mark,
-            Span::raw(" "),
-            Span::styled(row.title.clone(), style),
-            Span::styled(tail, palette::dim()),
-        ]));
+        let mut spans = vec![Span::styled(row.title.clone(), style), Span::styled(tail, palette::dim())];
+        let avail = usize::from(width).saturating_sub(3).max(10);
+        for (i, l) in wrap(&std::mem::take(&mut spans), avail).into_iter().enumerate() {
+            let mut line = if i == 0 { vec![Span::raw(" "), mark.clone(), Span::raw(" ")] } else { vec![Span::raw("   ")] };
+            line.extend(l);
+            out.push(Line::from(line));
+        }
         if let CheckState::Done(r) = &row.state {
             failure_lines(&mut out, r, width);
         }
@@ -755,32 +769,45 @@ fn run_panel(m: &Model, f: &mut Frame<'_>, area: Rect, v: &LessonView, l: &Lesso
         ])),
     }
     if let Some(c) = &run.command {
-        head.push(Line::styled(format!("$ {c}"), palette::dim()));
+        para(&mut head, &format!("$ {c}"), palette::dim(), 0, inner.width);
     }
     let hh = head.len() as u16;
-    let [h, body] = Layout::vertical([
-        Constraint::Length(hh.min(inner.height)),
-        Constraint::Fill(1),
-    ])
-    .areas(inner);
+    let [h, body] = Layout::vertical([Constraint::Length(hh.min(inner.height)), Constraint::Fill(1)]).areas(inner);
     f.render_widget(Paragraph::new(head), h);
     let height = usize::from(body.height);
-    let max = run.lines.len().saturating_sub(height);
-    let top = if v.run_follow {
-        max
-    } else {
-        v.scroll[Pane::Run.index()].min(max)
+    let width = usize::from(body.width).max(10);
+    let style = |s: &StreamKind| match s {
+        StreamKind::Stdout => Style::new(),
+        StreamKind::Stderr => palette::dim(),
     };
-    let lines: Vec<Line<'static>> = run
-        .lines
-        .iter()
-        .skip(top)
-        .take(height)
-        .map(|(s, t)| match s {
-            StreamKind::Stdout => Line::raw(t.clone()),
-            StreamKind::Stderr => Line::styled(t.clone(), palette::dim()),
-        })
-        .collect();
+    let wrapped = |(s, t): &(StreamKind, String)| -> Vec<Line<'static>> {
+        wrap(&[Span::styled(t.clone(), style(s))], width).into_iter().map(Line::from).collect()
+    };
+    let max = run.lines.len().saturating_sub(1);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let top;
+    if v.run_follow {
+        // Fill from the end: the newest lines at the bottom.
+        let mut i = run.lines.len();
+        while i > 0 && lines.len() < height {
+            i -= 1;
+            let mut w = wrapped(&run.lines[i]);
+            w.extend(lines);
+            lines = w;
+        }
+        let cut = lines.len().saturating_sub(height);
+        lines.drain(..cut);
+        top = i;
+    } else {
+        top = v.scroll[Pane::Run.index()].min(max);
+        for l in run.lines.iter().skip(top) {
+            if lines.len() >= height {
+                break;
+            }
+            lines.extend(wrapped(l));
+        }
+        lines.truncate(height);
+    }
     f.render_widget(Paragraph::new(lines), body);
     scrollbar(f, area, run.lines.len(), top, height);
 }

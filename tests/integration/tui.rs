@@ -1,0 +1,276 @@
+//! The TUI end to end: the real binary in a pseudo-terminal (portable-pty), its screen read
+//! back through a terminal model (vt100). Every wait polls the screen with a deadline.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+
+const BIN: &str = env!("CARGO_BIN_EXE_twelve");
+const LEAVE_ALT_SCREEN: &[u8] = b"\x1b[?1049l";
+const SHOW_CURSOR: &[u8] = b"\x1b[?25h";
+
+/// `twelve` running in a pseudo-terminal.
+struct Tui {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    pid: u32,
+    // Kept open so the terminal stays alive until the test ends.
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl Tui {
+    #[track_caller]
+    fn spawn(cwd: &Path, env: &[(&str, &str)], cols: u16, rows: u16) -> Tui {
+        let pty = native_pty_system()
+            .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(BIN);
+        cmd.cwd(cwd);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pty.slave.spawn_command(cmd).expect("spawn twelve");
+        drop(pty.slave);
+        let pid = child.process_id().expect("a pid");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = pty.master.try_clone_reader().expect("reader");
+        let (p, r) = (Arc::clone(&parser), Arc::clone(&raw));
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().expect("writer");
+        Tui { child, writer, parser, raw, pid, _master: pty.master }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Wait until the screen shows `text`.
+    #[track_caller]
+    fn wait_for(&self, text: &str, within: Duration) -> String {
+        self.wait_until(|s| s.contains(text), within, text)
+    }
+
+    #[track_caller]
+    fn wait_until(&self, pred: impl Fn(&str) -> bool, within: Duration, what: &str) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what:?}; the screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[track_caller]
+    fn wait_exit(&mut self, within: Duration) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("twelve did not exit; the screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The terminal was given back: the last bytes leave the alternate screen and show the
+    /// cursor (the master side of a pty has no termios to ask).
+    #[track_caller]
+    fn assert_restored(&self) {
+        // The reader may still be draining the last bytes.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let raw = self.raw.lock().unwrap().clone();
+            let tail = &raw[raw.len().saturating_sub(4096)..];
+            let has = |needle: &[u8]| tail.windows(needle.len()).any(|w| w == needle);
+            if has(LEAVE_ALT_SCREEN) && has(SHOW_CURSOR) && !self.parser.lock().unwrap().screen().alternate_screen() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the terminal was not restored; last bytes: {:?}", String::from_utf8_lossy(tail));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Every process whose parent chain leads to `root`.
+fn descendants(root: u32) -> Vec<u32> {
+    let parent_of = |pid: u32| -> Option<u32> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status.lines().find_map(|l| l.strip_prefix("PPid:")).and_then(|v| v.trim().parse().ok())
+    };
+    all_pids()
+        .into_iter()
+        .filter(|&pid| {
+            let mut p = pid;
+            for _ in 0..64 {
+                match parent_of(p) {
+                    Some(pp) if pp == root => return true,
+                    Some(pp) if pp > 1 => p = pp,
+                    _ => return false,
+                }
+            }
+            false
+        })
+        .collect()
+}
+
+fn all_pids() -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .is_ok_and(|s| !s.lines().any(|l| l.starts_with("State:") && l.contains("zombie")))
+}
+
+/// Processes still running from this test: in a sandbox folder, or in the workspace.
+fn leftovers(workspace: &Path) -> Vec<String> {
+    all_pids()
+        .into_iter()
+        .filter(|&pid| alive(pid))
+        .filter_map(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+            let hit = cmdline.contains("twelve-check-")
+                || cwd.to_string_lossy().contains("twelve-check-")
+                || cwd.starts_with(workspace);
+            hit.then(|| format!("{pid}: {cmdline} (in {})", cwd.display()))
+        })
+        .collect()
+}
+
+#[track_caller]
+fn assert_no_children(known: &[u32], workspace: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let still: Vec<u32> = known.iter().copied().filter(|&p| alive(p)).collect();
+        let left = leftovers(workspace);
+        if still.is_empty() && left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "processes outlived twelve: {still:?} {left:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn init_workspace(tmp: &Path) -> PathBuf {
+    let ws = tmp.join("ws");
+    let out = std::process::Command::new(BIN).arg("init").arg(&ws).current_dir(tmp).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    ws.canonicalize().unwrap()
+}
+
+#[test]
+fn check_fails_then_passes_through_watch_mode_and_quits_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = init_workspace(tmp.path());
+    let mut tui = Tui::spawn(&ws, &[], 100, 30);
+    tui.wait_for("The twelve factors", Duration::from_secs(10));
+    tui.send("jjjjjj");
+    tui.wait_until(|s| s.lines().any(|l| l.contains('▶') && l.contains("Port binding")), Duration::from_secs(5), "lesson 7 selected");
+    tui.send("\r");
+    tui.wait_for("Press c to run", Duration::from_secs(10));
+
+    tui.send("c");
+    tui.wait_until(
+        |s| s.contains("checks passed.") && s.contains('✗'),
+        Duration::from_secs(60),
+        "the starter's failure",
+    );
+
+    let solution = Path::new(env!("CARGO_MANIFEST_DIR")).join("sandbox-apps/07-port-binding/solution");
+    for f in ["app.py", "Procfile"] {
+        std::fs::copy(solution.join(f), ws.join("07-port-binding").join(f)).unwrap();
+    }
+    tui.wait_for("Lesson 7 passed!", Duration::from_secs(60));
+    let progress = std::fs::read_to_string(ws.join(".twelve/progress.toml")).unwrap();
+    assert!(progress.contains("passed"), "{progress}");
+
+    // Start the service too, so quitting has something to stop.
+    tui.send("\x1b");
+    tui.wait_until(|s| !s.contains("Lesson 7 passed!"), Duration::from_secs(5), "the overlay closed");
+    tui.send("r");
+    tui.wait_for("running on http://127.0.0.1:", Duration::from_secs(20));
+    let children = descendants(tui.pid);
+    assert!(!children.is_empty(), "the service runs as a child of twelve");
+
+    tui.send("q");
+    tui.wait_for("Are you sure?", Duration::from_secs(5));
+    tui.send("y");
+    let status = tui.wait_exit(Duration::from_secs(15));
+    assert!(status.success(), "{status:?}");
+    tui.assert_restored();
+    assert_no_children(&children, &ws);
+}
+
+#[test]
+fn a_panic_after_the_first_frame_restores_the_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = init_workspace(tmp.path());
+    let mut tui = Tui::spawn(&ws, &[("TWELVE_TEST_PANIC", "1")], 100, 30);
+    let status = tui.wait_exit(Duration::from_secs(15));
+    assert!(!status.success(), "a panic exits non-zero");
+    tui.assert_restored();
+    let raw = String::from_utf8_lossy(&tui.raw.lock().unwrap()).to_string();
+    assert!(raw.contains("TWELVE_TEST_PANIC"), "the panic message is printed after restoring");
+    assert_no_children(&[], &ws);
+}
+
+#[test]
+fn outside_a_workspace_it_offers_to_create_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().canonicalize().unwrap();
+    let mut tui = Tui::spawn(&dir, &[], 80, 24);
+    tui.wait_for("There is no workspace here yet", Duration::from_secs(10));
+    tui.send("\r");
+    tui.wait_for("The twelve factors", Duration::from_secs(10));
+    assert!(dir.join("twelve-factor/.twelve").is_dir());
+    tui.send("q");
+    let status = tui.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+    tui.assert_restored();
+}
+
+#[test]
+fn a_tiny_terminal_asks_for_more_room() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = init_workspace(tmp.path());
+    let mut tui = Tui::spawn(&ws, &[], 50, 15);
+    tui.wait_for("too small", Duration::from_secs(10));
+    tui.send("\x03");
+    let status = tui.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "Ctrl-C quits: {status:?}");
+    tui.assert_restored();
+}
