@@ -158,9 +158,10 @@ fn event_loop(
         tui.terminal.draw(|f| view::view(model, f))?;
         if first {
             first = false;
-            if panic_test {
-                panic!("TWELVE_TEST_PANIC=1: panicking after the first frame, as asked");
-            }
+            assert!(
+                !panic_test,
+                "TWELVE_TEST_PANIC=1: panicking after the first frame, as asked"
+            );
         }
         let wait = if model.busy() {
             TICK

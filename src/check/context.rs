@@ -776,7 +776,19 @@ impl<'a> Ctx<'a> {
             return Ok(());
         }
         self.transcript.push(line);
-        let result = http::send(&req);
+        let refused = h.expect.as_ref().is_some_and(|e| e.refused);
+        let mut result = http::send(&req);
+        if refused {
+            // A process told to stop needs a moment to close its port: keep trying until the
+            // connection is refused or the step's timeout passes.
+            let deadline = self.until(req.timeout);
+            while result.is_ok() && Instant::now() < deadline && !self.cancel.is_cancelled() {
+                std::thread::sleep(Duration::from_millis(20));
+                let mut quick = req.clone();
+                quick.timeout = Duration::from_millis(500);
+                result = http::send(&quick);
+            }
+        }
         self.judge(h, &req, &target, result)
     }
 
@@ -1002,10 +1014,11 @@ impl<'a> Ctx<'a> {
         let lines = proc.output.lines();
         self.finished.push(Finished { label, proc });
         if !r.expect_exit.accepts(exit.code) {
+            let said: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
             return Err(fail(
                 format!("`{command}` ended with {exit}, expected {}", r.expect_exit),
                 r.expect_exit.to_string(),
-                exit.to_string(),
+                format!("{exit}; it printed:\n{}", tail_text(&said.join("\n"))),
             ));
         }
         let text = |which: Option<StreamKind>| -> String {

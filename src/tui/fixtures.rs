@@ -47,7 +47,11 @@ pub fn pack() -> Arc<Pack> {
         ];
         l.checks.truncate(2);
         for (n, c) in l.checks.iter_mut().enumerate() {
-            c.title = ["The shortlink service works", "Each instance listens on the port it is given"][n].into();
+            c.title = [
+                "The shortlink service works",
+                "Each instance listens on the port it is given",
+            ][n]
+                .into();
             c.id = ["smoke", "port-binding"][n].into();
         }
     }
@@ -78,7 +82,10 @@ start_response(\"200 OK\", [(\"Content-Type\", \"text/plain\")])\n    return [b\
     files.insert("app.py".to_string(), app.to_string());
     files.insert("Procfile".to_string(), "web: python3 app.py\n".to_string());
     files.insert("kv.py".to_string(), "# the tiny KV client\n".to_string());
-    (files, vec!["app.py".into(), "Procfile".into(), "kv.py".into()])
+    (
+        files,
+        vec!["app.py".into(), "Procfile".into(), "kv.py".into()],
+    )
 }
 
 pub fn passed(title: &str, ms: u64) -> CheckReport {
@@ -97,7 +104,8 @@ pub fn failed(title: &str) -> CheckReport {
     CheckReport {
         id: "port-binding".into(),
         title: title.into(),
-        why: "The app brings its own web server and binds the port the platform assigns in PORT.".into(),
+        why: "The app brings its own web server and binds the port the platform assigns in PORT."
+            .into(),
         outcome: Outcome::Failed,
         duration_ms: 5012,
         failure: Some(Failure {
@@ -137,5 +145,7 @@ pub fn report(checks: Vec<CheckReport>) -> LessonReport {
 
 /// A point `secs` before the model's clock.
 pub fn ago(m: &Model, secs: f64) -> std::time::Instant {
-    m.now - Duration::from_secs_f64(secs)
+    m.now
+        .checked_sub(Duration::from_secs_f64(secs))
+        .unwrap_or(m.now)
 }

@@ -153,7 +153,7 @@ impl Renderer {
         match event {
             Event::Start(tag) => self.start(tag),
             Event::End(tag) => self.end(tag),
-            Event::Text(t) => self.text(&t),
+            Event::Text(t) | Event::Html(t) | Event::InlineHtml(t) => self.text(&t),
             Event::Code(t) => {
                 let style = self.style().patch(Style::new().fg(palette::CODE));
                 if let Some(cell) = &mut self.cell {
@@ -174,7 +174,6 @@ impl Renderer {
                 ));
                 self.out.push(Line::from(prefix));
             }
-            Event::Html(t) | Event::InlineHtml(t) => self.text(&t),
             Event::TaskListMarker(done) => self.text(if done { "[x] " } else { "[ ] " }),
             _ => {}
         }
@@ -508,11 +507,7 @@ PORT=5050 python3 app.py
         assert!(styled_with(&lines, "emphasis", Modifier::ITALIC));
         assert!(styled_with(&lines, "strong", Modifier::BOLD));
         assert!(styled_with(&lines, "link", Modifier::UNDERLINED));
-        assert!(styled_with(
-            &lines,
-            "Port",
-            Modifier::UNDERLINED
-        ));
+        assert!(styled_with(&lines, "Port", Modifier::UNDERLINED));
         // The Python block is highlighted: more than one colour on its import line.
         let import = lines
             .iter()

@@ -55,8 +55,10 @@ fn map() {
     snap("map", |w, h| {
         let mut m = at_size(fixtures::model(), w, h);
         let pack = m.pack.clone();
-        m.progress.record(&pack.lessons[0], &report(vec![passed("a", 1)]));
-        m.progress.record(&pack.lessons[1], &report(vec![failed("b")]));
+        m.progress
+            .record(&pack.lessons[0], &report(vec![passed("a", 1)]));
+        m.progress
+            .record(&pack.lessons[1], &report(vec![failed("b")]));
         m.welcome = true;
         m.map_selected = 2;
         m
@@ -75,8 +77,12 @@ fn failing_check_expanded() {
         let v = m.lesson.as_mut().unwrap();
         v.focus = Pane::Checks;
         v.checks[0].state = CheckState::Done(passed("The shortlink service works", 412));
-        v.checks[1].state = CheckState::Done(failed("Each instance listens on the port it is given"));
-        v.report = Some(report(vec![passed("The shortlink service works", 412), failed("Each instance listens on the port it is given")]));
+        v.checks[1].state =
+            CheckState::Done(failed("Each instance listens on the port it is given"));
+        v.report = Some(report(vec![
+            passed("The shortlink service works", 412),
+            failed("Each instance listens on the port it is given"),
+        ]));
         m
     });
 }
@@ -88,7 +94,10 @@ fn running_and_passing_check() {
         let since = fixtures::ago(&m, 1.25);
         let v = m.lesson.as_mut().unwrap();
         v.focus = Pane::Checks;
-        v.active = Some(super::model::ActiveCheck { id: 9, started: since });
+        v.active = Some(super::model::ActiveCheck {
+            id: 9,
+            started: since,
+        });
         v.checks[0].state = CheckState::Done(passed("The shortlink service works", 412));
         v.checks[1].state = CheckState::Running { since };
         m
@@ -97,7 +106,8 @@ fn running_and_passing_check() {
         let mut m = lesson(w, h);
         let v = m.lesson.as_mut().unwrap();
         v.checks[0].state = CheckState::Done(passed("The shortlink service works", 412));
-        v.checks[1].state = CheckState::Done(passed("Each instance listens on the port it is given", 388));
+        v.checks[1].state =
+            CheckState::Done(passed("Each instance listens on the port it is given", 388));
         v.report = Some(report(vec![passed("a", 412), passed("b", 388)]));
         m.overlay = Some(Overlay::Passed);
         m
@@ -114,7 +124,10 @@ fn run_panel() {
         v.run.url = Some("http://127.0.0.1:8000".into());
         v.run.command = Some("PORT=8000 python3 app.py".into());
         for i in 0..30 {
-            v.run.lines.push_back((crate::sandbox::output::StreamKind::Stderr, format!("127.0.0.1 - - \"GET /health HTTP/1.1\" 200 - request {i}")));
+            v.run.lines.push_back((
+                crate::sandbox::output::StreamKind::Stderr,
+                format!("127.0.0.1 - - \"GET /health HTTP/1.1\" 200 - request {i}"),
+            ));
         }
         m
     });
@@ -124,8 +137,14 @@ fn run_panel() {
 fn hint() {
     snap("hint", |w, h| {
         let mut m = lesson(w, h);
-        update(&mut m, Message::Key(KeyEvent::new(KeyCode::Char('h'), KeyModifiers::NONE)));
-        update(&mut m, Message::Key(KeyEvent::new(KeyCode::Char('h'), KeyModifiers::NONE)));
+        update(
+            &mut m,
+            Message::Key(KeyEvent::new(KeyCode::Char('h'), KeyModifiers::NONE)),
+        );
+        update(
+            &mut m,
+            Message::Key(KeyEvent::new(KeyCode::Char('h'), KeyModifiers::NONE)),
+        );
         m
     });
 }
@@ -137,10 +156,16 @@ fn solution_diff() {
         let pack = m.pack.clone();
         let l = &pack.lessons[6];
         let mut mine = crate::lesson::Files::new();
-        mine.insert("app.py".into(), b"import os\nPORT = 8080\nprint(PORT)\n".to_vec());
+        mine.insert(
+            "app.py".into(),
+            b"import os\nPORT = 8080\nprint(PORT)\n".to_vec(),
+        );
         let mut lesson = l.clone();
         lesson.solution = crate::lesson::Files::new();
-        lesson.solution.insert("app.py".into(), b"import os\nPORT = int(os.environ[\"PORT\"])\nprint(PORT)\n".to_vec());
+        lesson.solution.insert(
+            "app.py".into(),
+            b"import os\nPORT = int(os.environ[\"PORT\"])\nprint(PORT)\n".to_vec(),
+        );
         let lines = super::diff::diff_lines(&pack, &lesson, &mine);
         m.overlay = Some(Overlay::Solution { lines, scroll: 0 });
         m
@@ -164,7 +189,16 @@ fn help_and_confirm() {
 #[test]
 fn no_workspace_and_completion() {
     snap("no_workspace", |w, h| {
-        at_size(Model::new(fixtures::pack(), None, crate::workspace::Progress::default(), (w, h)), w, h)
+        at_size(
+            Model::new(
+                fixtures::pack(),
+                None,
+                crate::workspace::Progress::default(),
+                (w, h),
+            ),
+            w,
+            h,
+        )
     });
     snap("complete", |w, h| {
         let mut m = at_size(fixtures::model(), w, h);
@@ -194,5 +228,9 @@ fn no_color_leaves_no_colour() {
     let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
     t.draw(|f| view(&m, f)).unwrap();
     let buf = t.backend().buffer();
-    assert!(buf.content.iter().all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset));
+    assert!(
+        buf.content
+            .iter()
+            .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset)
+    );
 }

@@ -293,7 +293,7 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
 fn map_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     match k.code {
         KeyCode::Down | KeyCode::Char('j') => {
-            m.map_selected = (m.map_selected + 1).min(FACTORS.len() - 1)
+            m.map_selected = (m.map_selected + 1).min(FACTORS.len() - 1);
         }
         KeyCode::Up | KeyCode::Char('k') => m.map_selected = m.map_selected.saturating_sub(1),
         KeyCode::Home | KeyCode::Char('g') => m.map_selected = 0,
@@ -678,10 +678,10 @@ fn service_event(m: &mut Model, id: u64, event: ServiceEvent) {
             }
         }
         ServiceEvent::Exited(how) => {
-            run.state = RunState::Ended(format!("The service ended by itself ({how})."))
+            run.state = RunState::Ended(format!("The service ended by itself ({how})."));
         }
         ServiceEvent::Failed(e) => {
-            run.state = RunState::Ended(format!("The service could not start: {e}"))
+            run.state = RunState::Ended(format!("The service could not start: {e}"));
         }
         ServiceEvent::Stopped(how) => run.state = RunState::Ended(format!("Stopped ({how}).")),
     }
@@ -715,7 +715,11 @@ fn files_changed(m: &mut Model, paths: &[PathBuf]) -> Vec<Effect> {
             format!("── restarted: you saved {} ──", names.join(", ")),
         ));
         effects.push(Effect::StopService);
-        effects.push(Effect::StartService { id, lesson: v.index, dir: v.dir.clone() });
+        effects.push(Effect::StartService {
+            id,
+            lesson: v.index,
+            dir: v.dir.clone(),
+        });
     }
     let Some(v) = m.lesson.as_mut() else {
         return effects;
@@ -822,17 +826,17 @@ fn rewrap(m: &mut Model) -> Vec<Effect> {
 
 /// Scroll `pane` (default: the focused one) by `delta` lines, within its content.
 fn scroll(m: &mut Model, pane: Option<Pane>, delta: isize) {
-    let (w, h) = m.size;
+    let (cols, rows) = m.size;
     let Some(v) = m.lesson.as_mut() else { return };
     let pane = pane.unwrap_or(v.focus);
-    let height = layout::inner_height(w, h, v.focus, pane);
+    let height = layout::inner_height(cols, rows, v.focus, pane);
     let (len, height) = match pane {
         Pane::Text => (v.text.len(), height),
         Pane::Files => (v.file_lines.len(), height.saturating_sub(1)),
         Pane::Checks => {
-            let width = layout::lesson(ratatui::layout::Rect::new(0, 0, w, h), v.focus)
+            let width = layout::lesson(ratatui::layout::Rect::new(0, 0, cols, rows), v.focus)
                 .area(Pane::Checks)
-                .map_or(w, |r| r.width.saturating_sub(2));
+                .map_or(cols, |r| r.width.saturating_sub(2));
             (super::view::check_lines(v, width, m.now, 0).len(), height)
         }
         Pane::Run => (v.run.lines.len(), height.saturating_sub(2)),

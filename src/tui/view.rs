@@ -1,6 +1,9 @@
 //! `view`: draws the model, one function per screen and panel. No side effects: everything
 //! it shows comes from the model (including the clock, `model.now`).
 
+// `m`, `f`, `v` and `l` are the model, frame, lesson view and lesson in every panel function.
+#![allow(clippy::many_single_char_names)]
+
 use std::time::{Duration, Instant};
 
 use ratatui::Frame;
@@ -412,8 +415,8 @@ fn header(m: &Model, f: &mut Frame<'_>, lay: &LessonLayout, _v: &LessonView, l: 
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(rw)]).areas(lay.header);
     if left.width() > usize::from(a.width) {
         // Cut the title with an ellipsis rather than run into the status.
-        let keep = usize::from(a.width)
-            .saturating_sub(left.spans[0].width() + left.spans[1].width() + 2);
+        let keep =
+            usize::from(a.width).saturating_sub(left.spans[0].width() + left.spans[1].width() + 2);
         let title: String = format!("— {}", l.title).chars().take(keep).collect();
         left.spans[2] = Span::raw(format!("{title}… "));
     }
@@ -638,10 +641,20 @@ pub fn check_lines(v: &LessonView, width: u16, now: Instant, tick: u64) -> Vec<L
                 ),
             },
         };
-        let mut spans = vec![Span::styled(row.title.clone(), style), Span::styled(tail, palette::dim())];
+        let mut spans = vec![
+            Span::styled(row.title.clone(), style),
+            Span::styled(tail, palette::dim()),
+        ];
         let avail = usize::from(width).saturating_sub(3).max(10);
-        for (i, l) in wrap(&std::mem::take(&mut spans), avail).into_iter().enumerate() {
-            let mut line = if i == 0 { vec![Span::raw(" "), mark.clone(), Span::raw(" ")] } else { vec![Span::raw("   ")] };
+        for (i, l) in wrap(&std::mem::take(&mut spans), avail)
+            .into_iter()
+            .enumerate()
+        {
+            let mut line = if i == 0 {
+                vec![Span::raw(" "), mark.clone(), Span::raw(" ")]
+            } else {
+                vec![Span::raw("   ")]
+            };
             line.extend(l);
             out.push(Line::from(line));
         }
@@ -772,7 +785,11 @@ fn run_panel(m: &Model, f: &mut Frame<'_>, area: Rect, v: &LessonView, l: &Lesso
         para(&mut head, &format!("$ {c}"), palette::dim(), 0, inner.width);
     }
     let hh = head.len() as u16;
-    let [h, body] = Layout::vertical([Constraint::Length(hh.min(inner.height)), Constraint::Fill(1)]).areas(inner);
+    let [h, body] = Layout::vertical([
+        Constraint::Length(hh.min(inner.height)),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
     f.render_widget(Paragraph::new(head), h);
     let height = usize::from(body.height);
     let width = usize::from(body.width).max(10);
@@ -781,7 +798,10 @@ fn run_panel(m: &Model, f: &mut Frame<'_>, area: Rect, v: &LessonView, l: &Lesso
         StreamKind::Stderr => palette::dim(),
     };
     let wrapped = |(s, t): &(StreamKind, String)| -> Vec<Line<'static>> {
-        wrap(&[Span::styled(t.clone(), style(s))], width).into_iter().map(Line::from).collect()
+        wrap(&[Span::styled(t.clone(), style(s))], width)
+            .into_iter()
+            .map(Line::from)
+            .collect()
     };
     let max = run.lines.len().saturating_sub(1);
     let mut lines: Vec<Line<'static>> = Vec::new();

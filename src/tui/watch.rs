@@ -63,7 +63,6 @@ pub fn relevant(path: &Path) -> bool {
     !(name == "4913"
         || name.starts_with(".#")
         || name.starts_with('#')
-        || (name.starts_with('.') && name.ends_with(".swp"))
         || ignored_suffix.iter().any(|s| name.ends_with(s))
         || name.starts_with(".goutputstream"))
 }

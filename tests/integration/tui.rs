@@ -27,7 +27,12 @@ impl Tui {
     #[track_caller]
     fn spawn(cwd: &Path, env: &[(&str, &str)], cols: u16, rows: u16) -> Tui {
         let pty = native_pty_system()
-            .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .expect("openpty");
         let mut cmd = CommandBuilder::new(BIN);
         cmd.cwd(cwd);
@@ -54,7 +59,14 @@ impl Tui {
             }
         });
         let writer = pty.master.take_writer().expect("writer");
-        Tui { child, writer, parser, raw, pid, _master: pty.master }
+        Tui {
+            child,
+            writer,
+            parser,
+            raw,
+            pid,
+            _master: pty.master,
+        }
     }
 
     fn screen(&self) -> String {
@@ -80,7 +92,10 @@ impl Tui {
             if pred(&s) {
                 return s;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what:?}; the screen:\n{s}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what:?}; the screen:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -110,10 +125,17 @@ impl Tui {
             let raw = self.raw.lock().unwrap().clone();
             let tail = &raw[raw.len().saturating_sub(4096)..];
             let has = |needle: &[u8]| tail.windows(needle.len()).any(|w| w == needle);
-            if has(LEAVE_ALT_SCREEN) && has(SHOW_CURSOR) && !self.parser.lock().unwrap().screen().alternate_screen() {
+            if has(LEAVE_ALT_SCREEN)
+                && has(SHOW_CURSOR)
+                && !self.parser.lock().unwrap().screen().alternate_screen()
+            {
                 return;
             }
-            assert!(Instant::now() < deadline, "the terminal was not restored; last bytes: {:?}", String::from_utf8_lossy(tail));
+            assert!(
+                Instant::now() < deadline,
+                "the terminal was not restored; last bytes: {:?}",
+                String::from_utf8_lossy(tail)
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -123,7 +145,10 @@ impl Tui {
 fn descendants(root: u32) -> Vec<u32> {
     let parent_of = |pid: u32| -> Option<u32> {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status.lines().find_map(|l| l.strip_prefix("PPid:")).and_then(|v| v.trim().parse().ok())
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .and_then(|v| v.trim().parse().ok())
     };
     all_pids()
         .into_iter()
@@ -150,8 +175,10 @@ fn all_pids() -> Vec<u32> {
 }
 
 fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .is_ok_and(|s| !s.lines().any(|l| l.starts_with("State:") && l.contains("zombie")))
+    std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| {
+        !s.lines()
+            .any(|l| l.starts_with("State:") && l.contains("zombie"))
+    })
 }
 
 /// Processes still running from this test: in a sandbox folder, or in the workspace.
@@ -180,15 +207,27 @@ fn assert_no_children(known: &[u32], workspace: &Path) {
         if still.is_empty() && left.is_empty() {
             return;
         }
-        assert!(Instant::now() < deadline, "processes outlived twelve: {still:?} {left:?}");
+        assert!(
+            Instant::now() < deadline,
+            "processes outlived twelve: {still:?} {left:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 fn init_workspace(tmp: &Path) -> PathBuf {
     let ws = tmp.join("ws");
-    let out = std::process::Command::new(BIN).arg("init").arg(&ws).current_dir(tmp).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new(BIN)
+        .arg("init")
+        .arg(&ws)
+        .current_dir(tmp)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     ws.canonicalize().unwrap()
 }
 
@@ -199,7 +238,14 @@ fn check_fails_then_passes_through_watch_mode_and_quits_cleanly() {
     let mut tui = Tui::spawn(&ws, &[], 100, 30);
     tui.wait_for("The twelve factors", Duration::from_secs(10));
     tui.send("jjjjjj");
-    tui.wait_until(|s| s.lines().any(|l| l.contains('▶') && l.contains("Port binding")), Duration::from_secs(5), "lesson 7 selected");
+    tui.wait_until(
+        |s| {
+            s.lines()
+                .any(|l| l.contains('▶') && l.contains("Port binding"))
+        },
+        Duration::from_secs(5),
+        "lesson 7 selected",
+    );
     tui.send("\r");
     tui.wait_for("Press c to run", Duration::from_secs(10));
 
@@ -210,7 +256,8 @@ fn check_fails_then_passes_through_watch_mode_and_quits_cleanly() {
         "the starter's failure",
     );
 
-    let solution = Path::new(env!("CARGO_MANIFEST_DIR")).join("sandbox-apps/07-port-binding/solution");
+    let solution =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sandbox-apps/07-port-binding/solution");
     for f in ["app.py", "Procfile"] {
         std::fs::copy(solution.join(f), ws.join("07-port-binding").join(f)).unwrap();
     }
@@ -220,11 +267,18 @@ fn check_fails_then_passes_through_watch_mode_and_quits_cleanly() {
 
     // Start the service too, so quitting has something to stop.
     tui.send("\x1b");
-    tui.wait_until(|s| !s.contains("Lesson 7 passed!"), Duration::from_secs(5), "the overlay closed");
+    tui.wait_until(
+        |s| !s.contains("Lesson 7 passed!"),
+        Duration::from_secs(5),
+        "the overlay closed",
+    );
     tui.send("r");
     tui.wait_for("running on http://127.0.0.1:", Duration::from_secs(20));
     let children = descendants(tui.pid);
-    assert!(!children.is_empty(), "the service runs as a child of twelve");
+    assert!(
+        !children.is_empty(),
+        "the service runs as a child of twelve"
+    );
 
     tui.send("q");
     tui.wait_for("Are you sure?", Duration::from_secs(5));
@@ -244,7 +298,10 @@ fn a_panic_after_the_first_frame_restores_the_terminal() {
     assert!(!status.success(), "a panic exits non-zero");
     tui.assert_restored();
     let raw = String::from_utf8_lossy(&tui.raw.lock().unwrap()).to_string();
-    assert!(raw.contains("TWELVE_TEST_PANIC"), "the panic message is printed after restoring");
+    assert!(
+        raw.contains("TWELVE_TEST_PANIC"),
+        "the panic message is printed after restoring"
+    );
     assert_no_children(&[], &ws);
 }
 

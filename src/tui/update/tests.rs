@@ -1,10 +1,10 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
 use super::*;
-use crate::workspace::Progress;
 use crate::check::Event;
 use crate::sandbox::output::StreamKind;
 use crate::tui::fixtures::{self, failed, passed, report};
+use crate::workspace::Progress;
 
 fn press(m: &mut Model, code: KeyCode) -> Vec<Effect> {
     update(m, Message::Key(KeyEvent::new(code, KeyModifiers::NONE)))
@@ -47,12 +47,16 @@ fn first_start_shows_the_map_with_a_welcome() {
 fn later_starts_open_the_next_unfinished_lesson() {
     let mut m = fixtures::model();
     let pack = m.pack.clone();
-    m.progress.record(&pack.lessons[0], &fixtures::report(vec![passed("a", 1)]));
-    m.progress.record(&pack.lessons[1], &fixtures::report(vec![failed("b")]));
+    m.progress
+        .record(&pack.lessons[0], &fixtures::report(vec![passed("a", 1)]));
+    m.progress
+        .record(&pack.lessons[1], &fixtures::report(vec![failed("b")]));
     let effects = start(&mut m);
     assert_eq!(m.screen, Screen::Lesson);
     assert_eq!(m.lesson.as_ref().unwrap().index, 1);
-    assert!(effects.contains(&Effect::Watch(Some(PathBuf::from("/ws").join(&pack.lessons[1].dir_name)))));
+    assert!(effects.contains(&Effect::Watch(Some(
+        PathBuf::from("/ws").join(&pack.lessons[1].dir_name)
+    ))));
 }
 
 #[test]
@@ -60,7 +64,8 @@ fn every_lesson_passed_shows_the_completion_screen() {
     let mut m = fixtures::model();
     let pack = m.pack.clone();
     for l in &pack.lessons {
-        m.progress.record(l, &fixtures::report(vec![passed("a", 1)]));
+        m.progress
+            .record(l, &fixtures::report(vec![passed("a", 1)]));
     }
     start(&mut m);
     assert_eq!(m.screen, Screen::Complete);
@@ -80,7 +85,10 @@ fn the_map_moves_and_opens_lessons() {
     assert_eq!(m.screen, Screen::Lesson);
     let v = m.lesson.as_ref().unwrap();
     assert_eq!(m.pack.lessons[v.index].number, 7);
-    assert_eq!(effects[0], Effect::LoadFiles(PathBuf::from("/ws/07-port-binding")));
+    assert_eq!(
+        effects[0],
+        Effect::LoadFiles(PathBuf::from("/ws/07-port-binding"))
+    );
     assert!(!v.text.is_empty());
     assert_eq!(v.checks.len(), 2);
 }
@@ -100,12 +108,46 @@ fn a_check_runs_live_and_its_failure_is_recorded() {
     let effects = ch(&mut m, 'c');
     let id = start_id(&effects);
     assert_eq!(m.lesson.as_ref().unwrap().focus, Pane::Checks);
-    update(&mut m, Message::Check { id, event: Event::CheckStarted { lesson: 7, index: 0 } });
-    assert!(matches!(m.lesson.as_ref().unwrap().checks[0].state, CheckState::Running { .. }));
+    update(
+        &mut m,
+        Message::Check {
+            id,
+            event: Event::CheckStarted {
+                lesson: 7,
+                index: 0,
+            },
+        },
+    );
+    assert!(matches!(
+        m.lesson.as_ref().unwrap().checks[0].state,
+        CheckState::Running { .. }
+    ));
     // Events of an older run are ignored.
-    update(&mut m, Message::Check { id: id + 100, event: Event::CheckStarted { lesson: 7, index: 1 } });
-    assert_eq!(m.lesson.as_ref().unwrap().checks[1].state, CheckState::Pending);
-    update(&mut m, Message::Check { id, event: Event::CheckFinished { lesson: 7, index: 0, report: passed("smoke", 300) } });
+    update(
+        &mut m,
+        Message::Check {
+            id: id + 100,
+            event: Event::CheckStarted {
+                lesson: 7,
+                index: 1,
+            },
+        },
+    );
+    assert_eq!(
+        m.lesson.as_ref().unwrap().checks[1].state,
+        CheckState::Pending
+    );
+    update(
+        &mut m,
+        Message::Check {
+            id,
+            event: Event::CheckFinished {
+                lesson: 7,
+                index: 0,
+                report: passed("smoke", 300),
+            },
+        },
+    );
     let r = report(vec![passed("smoke", 300), failed("port")]);
     let effects = update(&mut m, Message::CheckDone { id, report: r });
     let v = m.lesson.as_ref().unwrap();
@@ -121,7 +163,13 @@ fn a_check_runs_live_and_its_failure_is_recorded() {
 fn the_first_pass_is_celebrated_and_leads_on() {
     let mut m = at_lesson_7();
     let id = start_id(&ch(&mut m, 'c'));
-    update(&mut m, Message::CheckDone { id, report: report(vec![passed("a", 1), passed("b", 2)]) });
+    update(
+        &mut m,
+        Message::CheckDone {
+            id,
+            report: report(vec![passed("a", 1), passed("b", 2)]),
+        },
+    );
     assert_eq!(m.overlay, Some(Overlay::Passed));
     assert_eq!(m.progress.lesson(&m.pack.lessons[6]).status, Status::Passed);
     let effects = ch(&mut m, 'n');
@@ -130,9 +178,16 @@ fn the_first_pass_is_celebrated_and_leads_on() {
     // A second pass is only a message.
     let mut m = at_lesson_7();
     let pack = m.pack.clone();
-    m.progress.record(&pack.lessons[6], &report(vec![passed("a", 1)]));
+    m.progress
+        .record(&pack.lessons[6], &report(vec![passed("a", 1)]));
     let id = start_id(&ch(&mut m, 'c'));
-    update(&mut m, Message::CheckDone { id, report: report(vec![passed("a", 1)]) });
+    update(
+        &mut m,
+        Message::CheckDone {
+            id,
+            report: report(vec![passed("a", 1)]),
+        },
+    );
     assert_eq!(m.overlay, None);
     assert!(m.flash.is_some());
 }
@@ -145,7 +200,13 @@ fn esc_cancels_a_running_check_and_otherwise_goes_back() {
     assert_eq!(m.screen, Screen::Lesson);
     let mut cancelled = failed("x");
     cancelled.outcome = Outcome::Cancelled;
-    let effects = update(&mut m, Message::CheckDone { id, report: report(vec![cancelled]) });
+    let effects = update(
+        &mut m,
+        Message::CheckDone {
+            id,
+            report: report(vec![cancelled]),
+        },
+    );
     assert!(effects.is_empty(), "a cancelled check is not recorded");
     assert_eq!(m.progress.lesson(&m.pack.lessons[6]).attempts, 0);
     let effects = press(&mut m, KeyCode::Esc);
@@ -160,9 +221,24 @@ fn the_service_runs_streams_and_stops() {
     let Some(Effect::StartService { id, .. }) = effects.first().cloned() else {
         panic!("{effects:?}")
     };
-    update(&mut m, Message::Service { id, event: ServiceEvent::Started { url: "http://127.0.0.1:8000".into(), command: "python3 app.py".into() } });
+    update(
+        &mut m,
+        Message::Service {
+            id,
+            event: ServiceEvent::Started {
+                url: "http://127.0.0.1:8000".into(),
+                command: "python3 app.py".into(),
+            },
+        },
+    );
     for i in 0..1500 {
-        update(&mut m, Message::Service { id, event: ServiceEvent::Line(StreamKind::Stderr, format!("line {i}")) });
+        update(
+            &mut m,
+            Message::Service {
+                id,
+                event: ServiceEvent::Line(StreamKind::Stderr, format!("line {i}")),
+            },
+        );
     }
     let run = &m.lesson.as_ref().unwrap().run;
     assert_eq!(run.state, RunState::Running);
@@ -175,14 +251,29 @@ fn the_service_runs_streams_and_stops() {
     assert_eq!(m.overlay, Some(Overlay::Confirm(Confirm::Quit)));
     ch(&mut m, 'n');
     assert_eq!(ch(&mut m, 'r'), vec![Effect::StopService]);
-    update(&mut m, Message::Service { id, event: ServiceEvent::Stopped("exit code 0".into()) });
+    update(
+        &mut m,
+        Message::Service {
+            id,
+            event: ServiceEvent::Stopped("exit code 0".into()),
+        },
+    );
     assert!(!m.busy());
     // Leaving a lesson stops its service.
     let id = match ch(&mut m, 'r').first() {
         Some(Effect::StartService { id, .. }) => *id,
         e => panic!("{e:?}"),
     };
-    update(&mut m, Message::Service { id, event: ServiceEvent::Started { url: "u".into(), command: "c".into() } });
+    update(
+        &mut m,
+        Message::Service {
+            id,
+            event: ServiceEvent::Started {
+                url: "u".into(),
+                command: "c".into(),
+            },
+        },
+    );
     assert!(ch(&mut m, 'm').contains(&Effect::StopService));
 }
 
@@ -190,7 +281,10 @@ fn the_service_runs_streams_and_stops() {
 fn ctrl_c_quits_at_once_and_stops_everything() {
     let mut m = at_lesson_7();
     ch(&mut m, 'c');
-    let effects = update(&mut m, Message::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    let effects = update(
+        &mut m,
+        Message::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
     assert!(m.quit);
     assert!(effects.contains(&Effect::CancelCheck) && effects.contains(&Effect::StopService));
 }
@@ -200,7 +294,9 @@ fn hints_are_revealed_one_at_a_time_and_saved() {
     let mut m = at_lesson_7();
     let effects = ch(&mut m, 'h');
     assert_eq!(m.overlay, Some(Overlay::Hints));
-    assert!(matches!(effects.as_slice(), [Effect::SaveProgress(p)] if p.lesson(&m.pack.lessons[6]).hints_revealed == 1));
+    assert!(
+        matches!(effects.as_slice(), [Effect::SaveProgress(p)] if p.lesson(&m.pack.lessons[6]).hints_revealed == 1)
+    );
     ch(&mut m, 'h');
     ch(&mut m, 'h');
     ch(&mut m, 'h');
@@ -216,8 +312,16 @@ fn the_solution_asks_first_before_a_pass() {
     assert!(ch(&mut m, 's').is_empty());
     assert_eq!(m.overlay, Some(Overlay::Confirm(Confirm::Solution)));
     let effects = ch(&mut m, 'y');
-    assert!(matches!(effects.as_slice(), [Effect::ShowSolution { lesson: 6, .. }]));
-    update(&mut m, Message::SolutionReady { lines: vec![ratatui::text::Line::raw("+x")] });
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::ShowSolution { lesson: 6, .. }]
+    ));
+    update(
+        &mut m,
+        Message::SolutionReady {
+            lines: vec![ratatui::text::Line::raw("+x")],
+        },
+    );
     assert!(matches!(m.overlay, Some(Overlay::Solution { .. })));
     press(&mut m, KeyCode::Esc);
     assert_eq!(m.overlay, None);
@@ -236,19 +340,43 @@ fn reset_asks_first() {
 fn saving_a_file_checks_again_in_watch_mode() {
     let mut m = at_lesson_7();
     let dir = m.lesson.as_ref().unwrap().dir.clone();
-    assert!(update(&mut m, Message::FilesChanged(vec![dir.join(".app.py.swp"), dir.join("__pycache__/app.pyc")])).is_empty());
+    assert!(
+        update(
+            &mut m,
+            Message::FilesChanged(vec![
+                dir.join(".app.py.swp"),
+                dir.join("__pycache__/app.pyc")
+            ])
+        )
+        .is_empty()
+    );
     let effects = update(&mut m, Message::FilesChanged(vec![dir.join("app.py")]));
     let id = start_id(&effects);
     // Saved again while checking: one more run when this one ends.
     update(&mut m, Message::FilesChanged(vec![dir.join("app.py")]));
-    let effects = update(&mut m, Message::CheckDone { id, report: report(vec![failed("x")]) });
+    let effects = update(
+        &mut m,
+        Message::CheckDone {
+            id,
+            report: report(vec![failed("x")]),
+        },
+    );
     start_id(&effects);
     // Watch off: files reload, nothing runs.
     let id = m.lesson.as_ref().unwrap().active.unwrap().id;
-    update(&mut m, Message::CheckDone { id, report: report(vec![failed("x")]) });
+    update(
+        &mut m,
+        Message::CheckDone {
+            id,
+            report: report(vec![failed("x")]),
+        },
+    );
     ch(&mut m, 'w');
     assert!(!m.watch);
-    assert_eq!(update(&mut m, Message::FilesChanged(vec![dir.join("app.py")])), vec![Effect::LoadFiles(dir)]);
+    assert_eq!(
+        update(&mut m, Message::FilesChanged(vec![dir.join("app.py")])),
+        vec![Effect::LoadFiles(dir)]
+    );
 }
 
 #[test]
@@ -258,7 +386,12 @@ fn files_load_with_app_py_selected_and_switch() {
     ch(&mut m, ']');
     assert_eq!(m.lesson.as_ref().unwrap().file(), Some("Procfile"));
     let effects = ch(&mut m, 'e');
-    assert_eq!(effects, vec![Effect::OpenEditor(PathBuf::from("/ws/07-port-binding/Procfile"))]);
+    assert_eq!(
+        effects,
+        vec![Effect::OpenEditor(PathBuf::from(
+            "/ws/07-port-binding/Procfile"
+        ))]
+    );
 }
 
 #[test]
@@ -266,7 +399,15 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
     let mut m = at_lesson_7();
     update(&mut m, Message::Resize(120, 30));
     let wheel = |m: &mut Model, column, row| {
-        update(m, Message::Mouse(MouseEvent { kind: MouseEventKind::ScrollDown, column, row, modifiers: KeyModifiers::NONE }));
+        update(
+            m,
+            Message::Mouse(MouseEvent {
+                kind: MouseEventKind::ScrollDown,
+                column,
+                row,
+                modifiers: KeyModifiers::NONE,
+            }),
+        );
     };
     wheel(&mut m, 10, 10);
     let v = m.lesson.as_ref().unwrap();
@@ -280,18 +421,35 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
 #[test]
 fn a_missing_python_is_explained_instead_of_checking() {
     let mut m = at_lesson_7();
-    update(&mut m, Message::PythonMissing("python3 was not found on PATH".into()));
+    update(
+        &mut m,
+        Message::PythonMissing("python3 was not found on PATH".into()),
+    );
     assert!(ch(&mut m, 'c').is_empty());
-    assert!(m.flash.as_deref().unwrap().contains("python3 was not found"));
+    assert!(
+        m.flash
+            .as_deref()
+            .unwrap()
+            .contains("python3 was not found")
+    );
 }
 
 #[test]
 fn creating_a_workspace_from_the_welcome_screen() {
     let mut m = Model::new(fixtures::pack(), None, Progress::default(), (80, 24));
     assert!(matches!(m.screen, Screen::NoWorkspace { .. }));
-    assert_eq!(press(&mut m, KeyCode::Enter), vec![Effect::CreateWorkspace(PathBuf::from("twelve-factor"))]);
-    let ws = crate::workspace::Workspace { root: PathBuf::from("/tmp/x"), lessons: None };
-    update(&mut m, Message::WorkspaceCreated(Ok((ws, Progress::default()))));
+    assert_eq!(
+        press(&mut m, KeyCode::Enter),
+        vec![Effect::CreateWorkspace(PathBuf::from("twelve-factor"))]
+    );
+    let ws = crate::workspace::Workspace {
+        root: PathBuf::from("/tmp/x"),
+        lessons: None,
+    };
+    update(
+        &mut m,
+        Message::WorkspaceCreated(Ok((ws, Progress::default()))),
+    );
     assert_eq!(m.screen, Screen::Map);
     assert!(m.welcome);
 }
