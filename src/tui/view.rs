@@ -1005,10 +1005,13 @@ fn overlay(m: &Model, f: &mut Frame<'_>, area: Rect, o: &Overlay) {
             popup(f, area, "Hints", lines, 76, palette::border(true));
         }
         Overlay::Solution { lines, scroll } => {
+            // As tall as the diff needs, at most the screen.
             let rect = centered(
                 area,
                 area.width.saturating_sub(4),
-                area.height.saturating_sub(2),
+                (lines.len().max(1) as u16)
+                    .saturating_add(2)
+                    .min(area.height.saturating_sub(2)),
             );
             f.render_widget(Clear, rect);
             let block = Block::bordered()

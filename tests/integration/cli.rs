@@ -5,7 +5,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::harness::{Twelve, copy_dir, processes_with, repo, sandboxes_in, test_pack};
+use super::harness::{Twelve, copy_dir, heavy, processes_with, repo, sandboxes_in, test_pack};
 
 /// A workspace of the built-in lessons in a fresh temp folder.
 fn workspace() -> (tempfile::TempDir, std::path::PathBuf) {
@@ -143,6 +143,7 @@ fn check_all_runs_every_lesson_and_passes_on_solutions() {
         solve(&ws, &name);
         lessons.push(name);
     }
+    let _heavy = heavy();
     let r = Twelve::new(&ws).args(&["check", "--all"]).run();
     r.code(0)
         .stdout_has(&format!("{n}/{n} lessons passed", n = lessons.len()));
@@ -319,6 +320,7 @@ fn run_starts_the_service_and_ctrl_c_stops_it_cleanly() {
 #[test]
 fn lessons_verify_proves_the_built_in_pack() {
     let tmp = tempfile::tempdir().unwrap();
+    let _heavy = heavy();
     let r = Twelve::new(tmp.path()).args(&["lessons", "verify"]).run();
     r.code(0)
         .stdout_has("starter fails")

@@ -102,6 +102,7 @@ fn alternative_fixes_pass_and_half_fixes_fail() {
         );
     }
     let jobs: Vec<_> = cases.iter().map(|(l, d, _, _)| (*l, d.as_path())).collect();
+    let _heavy = super::harness::heavy();
     let reports = check::run_lessons(&pack, &jobs, &CancelToken::new(), None);
     let mut wrong = Vec::new();
     for ((_, _, label, expect), report) in cases.iter().zip(&reports) {

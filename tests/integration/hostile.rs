@@ -33,7 +33,7 @@ fn hostile(name: &str, app: &str, want: &[&str]) {
     for w in want {
         r.stdout_has(w);
     }
-    // The check's deadline is 10 s and readiness 2 s: a hostile service must not stretch it.
+    // The check's deadline is 10 s and readiness 3 s: a hostile service must not stretch it.
     assert!(r.took < Duration::from_secs(8), "{name}: took {:?}", r.took);
     assert_eq!(
         processes_with(&marker),
@@ -53,7 +53,7 @@ fn infinite_loop_at_start() {
         "loop",
         "while True:\n    pass\n",
         &[
-            "web.1 was not ready within 2s",
+            "web.1 was not ready within 3s",
             "accept connections on the port it was given",
         ],
     );
@@ -129,6 +129,6 @@ fn closing_stdout_then_hanging() {
     hostile(
         "closes",
         "import os, time\nos.close(1)\nos.close(2)\ntime.sleep(300)\n",
-        &["was not ready within 2s"],
+        &["was not ready within 3s"],
     );
 }

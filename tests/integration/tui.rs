@@ -19,6 +19,8 @@ struct Tui {
     parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
     pid: u32,
+    /// Every descendant seen while waiting (checked to be gone after exit).
+    seen: Mutex<std::collections::BTreeSet<u32>>,
     // Kept open so the terminal stays alive until the test ends.
     _master: Box<dyn portable_pty::MasterPty + Send>,
 }
@@ -38,6 +40,10 @@ impl Tui {
         cmd.cwd(cwd);
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
+        // Sandboxes go under the test's folder, so leftovers are found by place.
+        let tmpdir = cwd.parent().unwrap_or(cwd).join("tmp");
+        std::fs::create_dir_all(&tmpdir).unwrap();
+        cmd.env("TMPDIR", &tmpdir);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -65,6 +71,7 @@ impl Tui {
             parser,
             raw,
             pid,
+            seen: Mutex::default(),
             _master: pty.master,
         }
     }
@@ -88,6 +95,7 @@ impl Tui {
     fn wait_until(&self, pred: impl Fn(&str) -> bool, within: Duration, what: &str) -> String {
         let deadline = Instant::now() + within;
         loop {
+            self.seen.lock().unwrap().extend(descendants(self.pid));
             let s = self.screen();
             if pred(&s) {
                 return s;
@@ -181,8 +189,9 @@ fn alive(pid: u32) -> bool {
     })
 }
 
-/// Processes still running from this test: in a sandbox folder, or in the workspace.
-fn leftovers(workspace: &Path) -> Vec<String> {
+/// Processes still running from this test: in its folder (the workspace, and the sandboxes,
+/// since the child's TMPDIR points there; other tests' sandboxes are elsewhere).
+fn leftovers(root: &Path) -> Vec<String> {
     all_pids()
         .into_iter()
         .filter(|&pid| alive(pid))
@@ -190,20 +199,18 @@ fn leftovers(workspace: &Path) -> Vec<String> {
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
             let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
             let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
-            let hit = cmdline.contains("twelve-check-")
-                || cwd.to_string_lossy().contains("twelve-check-")
-                || cwd.starts_with(workspace);
+            let hit = cmdline.contains(&*root.to_string_lossy()) || cwd.starts_with(root);
             hit.then(|| format!("{pid}: {cmdline} (in {})", cwd.display()))
         })
         .collect()
 }
 
 #[track_caller]
-fn assert_no_children(known: &[u32], workspace: &Path) {
+fn assert_no_children(known: &[u32], root: &Path) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let still: Vec<u32> = known.iter().copied().filter(|&p| alive(p)).collect();
-        let left = leftovers(workspace);
+        let left = leftovers(root);
         if still.is_empty() && left.is_empty() {
             return;
         }
@@ -286,7 +293,12 @@ fn check_fails_then_passes_through_watch_mode_and_quits_cleanly() {
     let status = tui.wait_exit(Duration::from_secs(15));
     assert!(status.success(), "{status:?}");
     tui.assert_restored();
-    assert_no_children(&children, &ws);
+    let seen: Vec<u32> = tui.seen.lock().unwrap().iter().copied().collect();
+    assert!(
+        seen.len() > 1,
+        "checks and the service ran as children: {seen:?}"
+    );
+    assert_no_children(&seen, tmp.path());
 }
 
 #[test]
@@ -302,13 +314,14 @@ fn a_panic_after_the_first_frame_restores_the_terminal() {
         raw.contains("TWELVE_TEST_PANIC"),
         "the panic message is printed after restoring"
     );
-    assert_no_children(&[], &ws);
+    assert_no_children(&[], tmp.path());
 }
 
 #[test]
 fn outside_a_workspace_it_offers_to_create_one() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().canonicalize().unwrap();
+    let dir = tmp.path().canonicalize().unwrap().join("here");
+    std::fs::create_dir(&dir).unwrap();
     let mut tui = Tui::spawn(&dir, &[], 80, 24);
     tui.wait_for("There is no workspace here yet", Duration::from_secs(10));
     tui.send("\r");
