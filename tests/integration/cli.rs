@@ -15,11 +15,15 @@ fn workspace() -> (tempfile::TempDir, std::path::PathBuf) {
     (tmp, ws)
 }
 
+/// Replace a lesson folder's files with the reference solution (plus the shared client).
 fn solve(ws: &Path, lesson: &str) {
+    let dir = ws.join(lesson);
+    std::fs::remove_dir_all(&dir).unwrap();
     copy_dir(
         &repo().join("sandbox-apps").join(lesson).join("solution"),
-        &ws.join(lesson),
+        &dir,
     );
+    copy_dir(&repo().join("sandbox-apps/_shared"), &dir);
 }
 
 #[track_caller]

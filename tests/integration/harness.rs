@@ -10,7 +10,9 @@ pub static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Take [`HEAVY`], whatever another test did with it.
 pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
-    HEAVY.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    HEAVY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The repository root.
