@@ -3,7 +3,7 @@
 //! in parallel ([`run_lessons`]).
 
 mod context;
-mod files;
+pub(crate) mod files;
 pub mod report;
 
 use std::path::Path;

@@ -85,6 +85,9 @@ pub struct RunSpec {
     pub command: Option<String>,
     pub stores: Vec<String>,
     pub env: BTreeMap<String, String>,
+    /// Install what this requirements file declares from the offline index, and run the
+    /// service isolated from the machine's packages (as the dependencies lesson's check does).
+    pub install: Option<String>,
 }
 
 /// A check the starter must fail, and a fragment its failure must contain.
@@ -362,6 +365,7 @@ struct RawRun {
     stores: Vec<String>,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    install: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -606,6 +610,7 @@ impl LessonFiles<'_> {
                 command: raw.run.command,
                 stores: raw.run.stores,
                 env: raw.run.env,
+                install: raw.run.install,
             },
             checks,
             starter_fails: raw.verify.starter_fails,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::lesson::{Lesson, PLACEHOLDER, parse_procfile};
+use crate::lesson::{Lesson, PLACEHOLDER, Pack, parse_procfile};
 use crate::sandbox::kv::KvServer;
 use crate::sandbox::output::LineHook;
 use crate::sandbox::process::{Limits, Spec, Supervised};
@@ -30,6 +30,7 @@ pub struct Service {
 impl Service {
     /// Start `lesson`'s service from the files in `dir` on `port` (0: pick one, preferring 8000).
     pub fn start(
+        pack: &Pack,
         lesson: &Lesson,
         dir: &Path,
         port: u16,
@@ -74,7 +75,11 @@ impl Service {
         for (k, v) in &lesson.run.env {
             env.insert(k.clone(), expand(v, port, &stores, &sandbox));
         }
-        let mut full = sandbox.base_env(false);
+        if let Some(req) = &lesson.run.install {
+            crate::check::files::install(dir, req, &pack.vendor, &sandbox.site)
+                .map_err(|(message, _, _)| anyhow::anyhow!("{message}"))?;
+        }
+        let mut full = sandbox.base_env(lesson.run.install.is_some());
         full.extend(env.clone());
         let spec = Spec {
             name: "web.1".into(),

@@ -10,7 +10,7 @@ use crate::lesson::Files;
 use crate::lesson::step::Source;
 
 /// (message, expected, observed)
-pub(super) type Problem = (String, String, String);
+pub(crate) type Problem = (String, String, String);
 
 /// Every file under a folder: path -> (size, content hash).
 pub(super) type Snapshot = BTreeMap<String, (u64, u64)>;
@@ -280,7 +280,7 @@ fn satisfies(v: &[u64], constraints: &[(String, Vec<u64>)]) -> bool {
 }
 
 /// Install every declared requirement from the offline index into `site`.
-pub(super) fn install(
+pub(crate) fn install(
     app: &Path,
     requirements: &str,
     vendor: &Files,
