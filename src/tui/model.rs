@@ -108,6 +108,8 @@ pub enum Overlay {
     },
     /// The first pass of a lesson.
     Passed,
+    /// No usable python3: the lessons cannot run until there is one.
+    PythonMissing(String),
 }
 
 /// One check's row in the check panel.

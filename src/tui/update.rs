@@ -104,6 +104,7 @@ pub fn update(m: &mut Model, msg: Message) -> Vec<Effect> {
             Vec::new()
         }
         Message::PythonMissing(e) => {
+            m.overlay = Some(Overlay::PythonMissing(e.clone()));
             m.python_error = Some(e);
             Vec::new()
         }
@@ -278,7 +279,7 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             }
             _ => Vec::new(),
         },
-        Overlay::Help | Overlay::Transcript { .. } => {
+        Overlay::Help | Overlay::Transcript { .. } | Overlay::PythonMissing(_) => {
             if matches!(
                 k.code,
                 KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?')

@@ -1040,6 +1040,31 @@ fn overlay(m: &Model, f: &mut Frame<'_>, area: Rect, o: &Overlay) {
             f.render_widget(Paragraph::new(body), inner);
             scrollbar(f, rect, lines.len(), *scroll, usize::from(inner.height));
         }
+        Overlay::PythonMissing(e) => {
+            let lines = vec![
+                Line::styled(
+                    e.clone(),
+                    Style::new().fg(palette::FAIL).add_modifier(Modifier::BOLD),
+                ),
+                Line::raw(""),
+                Line::raw("Every lesson runs a small Python service, so checks and runs"),
+                Line::raw("need Python 3.8 or newer. You can still read the lessons."),
+                Line::raw(""),
+                Line::raw("Install it (e.g. `apt-get install python3`, `brew install python`)"),
+                Line::raw("or point TWELVE_PYTHON at one, then start twelve again."),
+                Line::raw("`twelve doctor` checks the whole setup."),
+                Line::raw(""),
+                Line::styled("Esc closes this.", palette::dim()),
+            ];
+            popup(
+                f,
+                area,
+                "Python 3 is needed",
+                lines,
+                72,
+                palette::border(true),
+            );
+        }
         Overlay::Transcript { text } => {
             let mut lines = vec![
                 Line::styled(

@@ -425,6 +425,10 @@ fn a_missing_python_is_explained_instead_of_checking() {
         &mut m,
         Message::PythonMissing("python3 was not found on PATH".into()),
     );
+    // A clear screen says so first; once closed, the lessons can still be read.
+    assert!(matches!(m.overlay, Some(Overlay::PythonMissing(_))));
+    press(&mut m, KeyCode::Esc);
+    assert_eq!(m.overlay, None);
     assert!(ch(&mut m, 'c').is_empty());
     assert!(
         m.flash
