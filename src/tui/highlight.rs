@@ -2,6 +2,9 @@
 //!
 //! The first highlight of a language compiles its regexes (≈ 25 ms for Python), so [`warm`]
 //! runs on a background thread at start-up; until [`is_warm`] says so, views show code plain.
+//!
+//! Shell snippets (commands, Procfiles) get a small hand-made style instead of syntect's Bash
+//! grammar: its compiled regexes cost ≈ 11 MB of memory for lines that are mostly plain words.
 
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,10 +32,6 @@ pub fn warm() {
             "py",
             "import os\ndef f(x):\n    return os.environ['A'] + \"s\" # c\n",
         ),
-        (
-            "sh",
-            "PORT=5050 python3 app.py && curl -s localhost:5050/ # c\n",
-        ),
         ("toml", "a = \"b\"\n[c]\n"),
     ] {
         let _ = highlight(sample, lang);
@@ -50,9 +49,10 @@ fn syntax_for(lang_or_name: &str) -> Option<&'static SyntaxReference> {
     let ss = &*SYNTAXES;
     let key = lang_or_name.trim();
     let lower = key.to_ascii_lowercase();
-    // Procfiles are `type: command` lines: shell is the closest fit.
+    if is_shell(key) {
+        return None;
+    }
     let alias = match lower.as_str() {
-        "procfile" | "console" | "shell" | "bash" | "zsh" | ".env" | "env" => "sh",
         "python3" | "py3" => "py",
         _ => lower.as_str(),
     };
@@ -61,15 +61,84 @@ fn syntax_for(lang_or_name: &str) -> Option<&'static SyntaxReference> {
             let ext = std::path::Path::new(key).extension()?.to_str()?;
             ss.find_syntax_by_extension(ext)
         })
-        .or_else(|| {
-            let name = std::path::Path::new(key).file_name()?.to_str()?;
-            (name == "Procfile").then(|| ss.find_syntax_by_token("sh"))?
-        })
         .filter(|s| s.name != "Plain Text")
+}
+
+/// Shell-like text: fenced `sh`/`console` blocks, scripts, Procfiles and `.env` files.
+fn is_shell(lang_or_name: &str) -> bool {
+    let lower = lang_or_name.trim().to_ascii_lowercase();
+    let file = std::path::Path::new(&lower)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    matches!(
+        lower.as_str(),
+        "sh" | "bash" | "zsh" | "shell" | "console" | "env" | ".env"
+    ) || file == "procfile"
+        || std::path::Path::new(file)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("sh"))
+        || file == ".env"
+}
+
+/// Commands: comments dimmed, a leading `$ ` prompt dimmed, the command word bold,
+/// `NAME=value` settings coloured.
+fn shell(code: &str) -> Vec<Line<'static>> {
+    let comment = Style::new().add_modifier(Modifier::DIM);
+    let setting = Style::new().fg(Color::Rgb(0x99, 0xcc, 0x99));
+    code.lines()
+        .map(|raw| {
+            let line = raw.replace('\t', "    ");
+            let trimmed = line.trim_start();
+            if trimmed.starts_with('#') {
+                return Line::from(Span::styled(line, comment));
+            }
+            let mut spans = Vec::new();
+            let indent = &line[..line.len() - trimmed.len()];
+            if !indent.is_empty() {
+                spans.push(Span::raw(indent.to_string()));
+            }
+            let mut rest = trimmed;
+            if let Some(r) = rest.strip_prefix("$ ") {
+                spans.push(Span::styled("$ ", comment));
+                rest = r;
+            }
+            let mut first = true;
+            for (i, word) in rest.split(' ').enumerate() {
+                if i > 0 {
+                    spans.push(Span::raw(" "));
+                }
+                if word.starts_with('#') {
+                    let at = rest.find(" #").map_or(0, |p| p + 1);
+                    spans.push(Span::styled(rest[at..].to_string(), comment));
+                    break;
+                }
+                let is_setting = first
+                    && word.split_once('=').is_some_and(|(k, _)| {
+                        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    });
+                if is_setting {
+                    spans.push(Span::styled(word.to_string(), setting));
+                } else if first && !word.is_empty() {
+                    spans.push(Span::styled(
+                        word.to_string(),
+                        Style::new().add_modifier(Modifier::BOLD),
+                    ));
+                    first = false;
+                } else {
+                    spans.push(Span::raw(word.to_string()));
+                }
+            }
+            Line::from(spans)
+        })
+        .collect()
 }
 
 /// Highlight `code` as `lang` (a fence language or a file name); plain lines when unknown.
 pub fn highlight(code: &str, lang: &str) -> Vec<Line<'static>> {
+    if is_shell(lang) {
+        return shell(code);
+    }
     let Some(syntax) = syntax_for(lang) else {
         return plain(code);
     };
@@ -135,7 +204,28 @@ mod tests {
         );
         let plain = highlight("web: python3 app.py\n", "weird-lang");
         assert_eq!(plain[0].spans.len(), 1);
-        assert!(syntax_for("Procfile").is_some());
         assert!(syntax_for("python").is_some());
+    }
+
+    #[test]
+    fn shell_lines_get_a_light_style() {
+        let lines = highlight("# start it\n$ PORT=5050 python3 app.py # here\n", "sh");
+        assert_eq!(lines[0].spans[0].style.add_modifier, Modifier::DIM);
+        let texts: Vec<&str> = lines[1].spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(
+            texts,
+            [
+                "$ ",
+                "PORT=5050",
+                " ",
+                "python3",
+                " ",
+                "app.py",
+                " ",
+                "# here"
+            ]
+        );
+        assert_eq!(lines[1].spans[3].style.add_modifier, Modifier::BOLD);
+        assert!(is_shell("Procfile") && is_shell("deploy/run.sh") && !is_shell("app.py"));
     }
 }
