@@ -88,6 +88,10 @@ pub struct RunSpec {
     /// Install what this requirements file declares from the offline index, and run the
     /// service isolated from the machine's packages (as the dependencies lesson's check does).
     pub install: Option<String>,
+    /// Instances of the main process; more than one run behind a round-robin router.
+    pub instances: usize,
+    /// Further Procfile types to start alongside (one instance each), when declared.
+    pub also: Vec<String>,
 }
 
 /// A check the starter must fail, and a fragment its failure must contain.
@@ -366,6 +370,14 @@ struct RawRun {
     #[serde(default)]
     env: BTreeMap<String, String>,
     install: Option<String>,
+    #[serde(default = "one")]
+    instances: usize,
+    #[serde(default)]
+    also: Vec<String>,
+}
+
+fn one() -> usize {
+    1
 }
 
 #[derive(Deserialize, Default)]
@@ -611,6 +623,8 @@ impl LessonFiles<'_> {
                 stores: raw.run.stores,
                 env: raw.run.env,
                 install: raw.run.install,
+                instances: raw.run.instances,
+                also: raw.run.also,
             },
             checks,
             starter_fails: raw.verify.starter_fails,

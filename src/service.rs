@@ -1,5 +1,7 @@
 //! Running a learner's service by hand (`twelve run N`, the TUI's run panel): in the lesson
-//! folder, with the lesson's default environment and the built-in stores it needs.
+//! folder, with the lesson's default environment and the built-in stores it needs. A lesson
+//! may ask for several instances behind a router (processes) or extra process types such as a
+//! worker (concurrency), so the learner can see the formation the checks use.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,14 +12,19 @@ use anyhow::{Context, bail};
 
 use crate::lesson::{Lesson, PLACEHOLDER, Pack, parse_procfile};
 use crate::sandbox::kv::KvServer;
-use crate::sandbox::output::LineHook;
-use crate::sandbox::process::{Limits, Spec, Supervised};
+use crate::sandbox::output::{LineHook, StreamKind};
+use crate::sandbox::process::{ExitInfo, Limits, Spec, Supervised};
+use crate::sandbox::router::Router;
 use crate::sandbox::{self, Python, Sandbox};
 
 /// A running service with the stores it uses; dropping it stops everything.
 #[must_use = "dropping the service stops it"]
 pub struct Service {
+    /// The first instance of the main process type (its exit ends the run).
     pub proc: Supervised,
+    /// Further instances and extra process types (`web.2`, `worker.1`).
+    others: Vec<Supervised>,
+    router: Option<Router>,
     pub port: u16,
     pub url: String,
     pub command: String,
@@ -25,6 +32,18 @@ pub struct Service {
     pub env: BTreeMap<String, String>,
     stores: Vec<(String, KvServer)>,
     _sandbox: Sandbox,
+}
+
+/// A hook that prefixes each line with the process's name (when several run).
+fn labelled(hook: Option<&LineHook>, dyno: &str, label: bool) -> Option<LineHook> {
+    let hook = Arc::clone(hook?);
+    if !label {
+        return Some(hook);
+    }
+    let prefix = format!("{dyno} | ");
+    Some(Arc::new(move |stream, line: &str| {
+        hook(stream, &format!("{prefix}{line}"));
+    }))
 }
 
 impl Service {
@@ -51,53 +70,112 @@ impl Service {
         for name in &lesson.run.stores {
             stores.push((name.clone(), KvServer::start(0)?));
         }
+        let procfile = std::fs::read_to_string(dir.join("Procfile")).unwrap_or_default();
+        let entries = parse_procfile(&procfile);
         let command = match (&lesson.run.proc, &lesson.run.command) {
-            (Some(p), _) => {
-                let procfile = dir.join("Procfile");
-                let text = std::fs::read_to_string(&procfile).with_context(|| {
-                    format!(
-                        "lesson {} runs the `{p}` process of its Procfile, but `{}` cannot be read",
-                        lesson.number,
-                        procfile.display()
-                    )
-                })?;
-                match parse_procfile(&text).into_iter().find(|(t, _)| t == p) {
-                    Some((_, c)) => c,
-                    None => bail!("the Procfile in `{}` has no `{p}:` line", dir.display()),
-                }
-            }
+            (Some(p), _) => match entries.iter().find(|(t, _)| t == p) {
+                Some((_, c)) => c.clone(),
+                None => bail!(
+                    "lesson {} runs the `{p}` process of its Procfile, but `{}` has no `{p}:` line",
+                    lesson.number,
+                    dir.join("Procfile").display()
+                ),
+            },
             (None, Some(c)) => c.clone(),
             (None, None) => bail!("lesson {} says nothing about how to run it", lesson.number),
         };
-        let mut env = BTreeMap::new();
-        env.insert("PORT".to_string(), port.to_string());
-        env.insert("DYNO".to_string(), "web.1".to_string());
-        for (k, v) in &lesson.run.env {
-            env.insert(k.clone(), expand(v, port, &stores, &sandbox));
-        }
         if let Some(req) = &lesson.run.install {
             crate::check::files::install(dir, req, &pack.vendor, &sandbox.site)
                 .map_err(|(message, _, _)| anyhow::anyhow!("{message}"))?;
         }
-        let mut full = sandbox.base_env(lesson.run.install.is_some());
-        full.extend(env.clone());
-        let spec = Spec {
-            name: "web.1".into(),
-            command: command.clone(),
-            cwd: dir.to_path_buf(),
-            env: full,
-            limits: Limits {
-                cpu_secs: None,
-                ..Limits::default()
-            },
+        let isolated = lesson.run.install.is_some();
+
+        // The formation: the main type's instances, then one of each extra type the Procfile
+        // declares. A missing extra type is what some starters are about: say so and go on.
+        let main_type = lesson.run.proc.clone().unwrap_or_else(|| "web".into());
+        let instances = lesson.run.instances.max(1);
+        let mut plan: Vec<(String, String)> = (1..=instances)
+            .map(|i| (format!("{main_type}.{i}"), command.clone()))
+            .collect();
+        let mut notes = Vec::new();
+        for extra in &lesson.run.also {
+            match entries.iter().find(|(t, _)| t == extra) {
+                Some((_, c)) => plan.push((format!("{extra}.1"), c.clone())),
+                None => notes.push(format!(
+                    "twelve: the Procfile declares no `{extra}` process type, so only {main_type} runs"
+                )),
+            }
+        }
+        let several = plan.len() > 1;
+        if let Some(h) = &hook {
+            for n in &notes {
+                h(StreamKind::Stderr, n);
+            }
+        }
+
+        let mut env = BTreeMap::new();
+        let mut procs = Vec::new();
+        let mut backends = Vec::new();
+        for (i, (dyno, cmd)) in plan.iter().enumerate() {
+            // With one instance it takes the port itself; with several, the router does.
+            let own_port = if i == 0 && instances == 1 {
+                port
+            } else {
+                sandbox::free_port()?
+            };
+            if dyno.starts_with(&format!("{main_type}.")) {
+                backends.push(own_port);
+            }
+            let mut vars = BTreeMap::new();
+            vars.insert("PORT".to_string(), own_port.to_string());
+            vars.insert("DYNO".to_string(), dyno.clone());
+            for (k, v) in &lesson.run.env {
+                // `{port}` is the public one: the router's when there is one.
+                vars.insert(k.clone(), expand(v, port, dyno, &stores, &sandbox));
+            }
+            let mut full = sandbox.base_env(isolated);
+            full.extend(vars.clone());
+            if i == 0 {
+                env = vars;
+            }
+            let spec = Spec {
+                name: dyno.clone(),
+                command: cmd.clone(),
+                cwd: dir.to_path_buf(),
+                env: full,
+                limits: Limits {
+                    cpu_secs: None,
+                    ..Limits::default()
+                },
+            };
+            let proc = Supervised::spawn(&spec, labelled(hook.as_ref(), dyno, several))
+                .with_context(|| format!("cannot start `{cmd}`"))?;
+            procs.push(proc);
+        }
+        let router = if instances > 1 {
+            Some(
+                Router::start_on(port, backends)
+                    .with_context(|| format!("cannot listen on port {port} for the router"))?,
+            )
+        } else {
+            None
         };
-        let proc =
-            Supervised::spawn(&spec, hook).with_context(|| format!("cannot start `{command}`"))?;
+        let mut procs = procs.into_iter();
+        let proc = procs.next().context("nothing to start")?;
+        let mut shown = command;
+        if instances > 1 {
+            shown = format!("{shown}   (×{instances} behind a round-robin router)");
+        }
+        for (dyno, cmd) in plan.iter().skip(instances) {
+            shown = format!("{shown}\n{dyno}: {cmd}");
+        }
         Ok(Service {
             proc,
+            others: procs.collect(),
+            router,
             port,
             url: format!("http://127.0.0.1:{port}"),
-            command,
+            command: shown,
             env,
             stores,
             _sandbox: sandbox,
@@ -112,25 +190,29 @@ impl Service {
             .collect()
     }
 
-    /// SIGTERM, then SIGKILL after a grace period.
-    pub fn stop(&mut self) -> crate::sandbox::process::ExitInfo {
+    /// SIGTERM, then SIGKILL after a grace period, to every process; the main one's exit.
+    pub fn stop(&mut self) -> ExitInfo {
+        for p in &mut self.others {
+            p.stop(Duration::from_secs(3));
+        }
+        self.router = None;
         self.proc.stop(Duration::from_secs(3))
     }
 
-    /// The shared output buffer.
+    /// The main process's output buffer.
     pub fn output(&self) -> Arc<crate::sandbox::output::Output> {
         Arc::clone(&self.proc.output)
     }
 }
 
-fn expand(v: &str, port: u16, stores: &[(String, KvServer)], sb: &Sandbox) -> String {
+fn expand(v: &str, port: u16, dyno: &str, stores: &[(String, KvServer)], sb: &Sandbox) -> String {
     PLACEHOLDER
         .replace_all(v, |c: &regex::Captures<'_>| {
             let full = &c[1];
             let (root, rest) = full.split_once('.').unwrap_or((full, ""));
             match (root, rest) {
                 ("port", "") => port.to_string(),
-                ("dyno", "") => "web.1".into(),
+                ("dyno", "") => dyno.to_string(),
                 ("kv", n) => stores
                     .iter()
                     .find(|(name, _)| name == n)

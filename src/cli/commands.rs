@@ -342,10 +342,9 @@ fn run_service(env: &Env, key: &str, port: u16) -> anyhow::Result<ExitCode> {
         eprintln!("  store `{name}`: {url}");
     }
     let vars: Vec<String> = svc.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    eprintln!(
-        "  {}",
-        p.dim(&format!("{} {}", vars.join(" "), svc.command))
-    );
+    for line in format!("{} {}", vars.join(" "), svc.command).lines() {
+        eprintln!("  {}", p.dim(line));
+    }
     eprintln!("  {}", p.dim("Ctrl-C stops it."));
     loop {
         if let Some(exit) = svc.proc.try_exit() {

@@ -30,7 +30,12 @@ struct Shared {
 impl Router {
     /// Start on a free port over `backends` (ports on 127.0.0.1).
     pub fn start(backends: Vec<u16>) -> std::io::Result<Router> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        Router::start_on(0, backends)
+    }
+
+    /// Start on `port` (0: a free one) over `backends`.
+    pub fn start_on(port: u16, backends: Vec<u16>) -> std::io::Result<Router> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
         let port = listener.local_addr()?.port();
         let shared = Arc::new(Shared {
             served: Mutex::new(backends.iter().map(|p| (*p, 0)).collect()),
@@ -114,6 +119,11 @@ fn serve(s: &Shared, mut client: TcpStream) {
         }
     }
     let Some(up) = upstream else {
+        // Read the request first: closing with unread bytes would reset the connection
+        // and the client would never see the answer.
+        let _ = client.set_read_timeout(Some(Duration::from_millis(100)));
+        let mut buf = [0u8; 16384];
+        let _ = client.read(&mut buf);
         let body = "no instance accepted the connection\n";
         let _ = write!(
             client,

@@ -322,6 +322,67 @@ fn run_starts_the_service_and_ctrl_c_stops_it_cleanly() {
 }
 
 #[test]
+fn run_puts_several_instances_behind_a_router() {
+    let (_tmp, ws) = workspace();
+    let port = free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twelve"))
+        .args(["run", "6", "--port", &port.to_string()])
+        .current_dir(&ws)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    let request = |text: &str| {
+        let mut reply = String::new();
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.write_all(text.as_bytes());
+            let _ = s.read_to_string(&mut reply);
+        }
+        reply
+    };
+    // The router may be up a moment before the instances: wait for an answer.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !request("GET /health HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 200") {
+        assert!(Instant::now() < deadline, "the instances never answered");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    while !request("GET /health HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 200") {
+        assert!(
+            Instant::now() < deadline,
+            "the second instance never answered"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let body = r#"{"url": "https://example.org/x"}"#;
+    let created = request(&format!(
+        "POST /links HTTP/1.0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    let code = created
+        .split("\"code\": \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    // The starter keeps links in each process's memory: one instance knows it, one does not.
+    let statuses: Vec<String> = (0..2)
+        .map(|_| request(&format!("GET /{code} HTTP/1.0\r\n\r\n"))[9..12].to_string())
+        .collect();
+    let mut sorted = statuses.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["302", "404"], "{statuses:?}");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
 fn lessons_verify_proves_the_built_in_pack() {
     let tmp = tempfile::tempdir().unwrap();
     let _heavy = heavy();
