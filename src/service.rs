@@ -53,7 +53,7 @@ impl Service {
         lesson: &Lesson,
         dir: &Path,
         port: u16,
-        hook: Option<LineHook>,
+        hook: Option<&LineHook>,
     ) -> anyhow::Result<Service> {
         let python = Python::get()?;
         let sandbox = Sandbox::new(python).context("cannot create a temporary folder")?;
@@ -107,7 +107,7 @@ impl Service {
             }
         }
         let several = plan.len() > 1;
-        if let Some(h) = &hook {
+        if let Some(h) = hook {
             for n in &notes {
                 h(StreamKind::Stderr, n);
             }
@@ -148,7 +148,7 @@ impl Service {
                     ..Limits::default()
                 },
             };
-            let proc = Supervised::spawn(&spec, labelled(hook.as_ref(), dyno, several))
+            let proc = Supervised::spawn(&spec, labelled(hook, dyno, several))
                 .with_context(|| format!("cannot start `{cmd}`"))?;
             procs.push(proc);
         }

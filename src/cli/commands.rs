@@ -329,7 +329,7 @@ fn run_service(env: &Env, key: &str, port: u16) -> anyhow::Result<ExitCode> {
             StreamKind::Stderr => eprintln!("{line}"),
         }
     });
-    let mut svc = crate::service::Service::start(&env.pack, lesson, &dir, port, Some(hook))?;
+    let mut svc = crate::service::Service::start(&env.pack, lesson, &dir, port, Some(&hook))?;
     let p = Paint::detect();
     eprintln!(
         "{} lesson {} ({}) on {}",

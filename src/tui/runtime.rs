@@ -189,7 +189,7 @@ impl Runtime {
                 event: ServiceEvent::Line(stream, line.to_string()),
             });
         });
-        match Service::start(&self.pack, &self.pack.lessons[lesson], dir, 0, Some(hook)) {
+        match Service::start(&self.pack, &self.pack.lessons[lesson], dir, 0, Some(&hook)) {
             Ok(svc) => {
                 let vars: Vec<String> = svc.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 let event = ServiceEvent::Started {
