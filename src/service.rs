@@ -64,7 +64,11 @@ impl Service {
                 8000
             }
             0 => sandbox::free_port()?,
-            p => p,
+            p => {
+                std::net::TcpListener::bind(("127.0.0.1", p))
+                    .with_context(|| format!("port {p} is busy; choose another with --port"))?;
+                p
+            }
         };
         let mut stores = Vec::new();
         for name in &lesson.run.stores {
@@ -192,11 +196,16 @@ impl Service {
 
     /// SIGTERM, then SIGKILL after a grace period, to every process; the main one's exit.
     pub fn stop(&mut self) -> ExitInfo {
+        self.stop_within(Duration::from_secs(3))
+    }
+
+    /// [`Service::stop`] with a chosen grace period.
+    pub fn stop_within(&mut self, grace: Duration) -> ExitInfo {
         for p in &mut self.others {
-            p.stop(Duration::from_secs(3));
+            p.stop(grace);
         }
         self.router = None;
-        self.proc.stop(Duration::from_secs(3))
+        self.proc.stop(grace)
     }
 
     /// The main process's output buffer.

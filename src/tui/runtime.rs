@@ -181,7 +181,18 @@ impl Runtime {
     }
 
     fn start_service(&mut self, id: u64, lesson: usize, dir: &Path) -> Vec<Message> {
-        self.stop_service();
+        // A restart (after a save) keeps the address the learner is using: stop the old
+        // service here, briefly, so its port is free again.
+        let mut port = 0;
+        if let Some((old_id, mut svc)) = self.service.take() {
+            port = svc.port;
+            let exit = svc.stop_within(std::time::Duration::from_secs(1));
+            drop(svc);
+            let _ = self.tx.send(Message::Service {
+                id: old_id,
+                event: ServiceEvent::Stopped(exit.to_string()),
+            });
+        }
         let tx = self.tx.clone();
         let hook: LineHook = Arc::new(move |stream, line: &str| {
             let _ = tx.send(Message::Service {
@@ -189,7 +200,15 @@ impl Runtime {
                 event: ServiceEvent::Line(stream, line.to_string()),
             });
         });
-        match Service::start(&self.pack, &self.pack.lessons[lesson], dir, 0, Some(&hook)) {
+        let started = Service::start(
+            &self.pack,
+            &self.pack.lessons[lesson],
+            dir,
+            port,
+            Some(&hook),
+        )
+        .or_else(|_| Service::start(&self.pack, &self.pack.lessons[lesson], dir, 0, Some(&hook)));
+        match started {
             Ok(svc) => {
                 let vars: Vec<String> = svc.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 let event = ServiceEvent::Started {

@@ -715,7 +715,7 @@ fn files_changed(m: &mut Model, paths: &[PathBuf]) -> Vec<Effect> {
             crate::sandbox::output::StreamKind::Stdout,
             format!("── restarted: you saved {} ──", names.join(", ")),
         ));
-        effects.push(Effect::StopService);
+        // Starting replaces the running service (and keeps its port).
         effects.push(Effect::StartService {
             id,
             lesson: v.index,

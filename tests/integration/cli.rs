@@ -5,7 +5,9 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::harness::{Twelve, copy_dir, heavy, processes_with, repo, sandboxes_in, test_pack};
+use super::harness::{
+    Background, Twelve, copy_dir, heavy, processes_with, repo, sandboxes_in, test_pack,
+};
 
 /// A workspace of the built-in lessons in a fresh temp folder.
 fn workspace() -> (tempfile::TempDir, std::path::PathBuf) {
@@ -267,12 +269,14 @@ fn unknown_lessons_and_bad_usage_exit_2() {
 fn kv_serves_the_redis_protocol_until_interrupted() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twelve"))
-        .args(["kv", "--port", &port.to_string()])
-        .current_dir(tmp.path())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Background(
+        std::process::Command::new(env!("CARGO_BIN_EXE_twelve"))
+            .args(["kv", "--port", &port.to_string()])
+            .current_dir(tmp.path())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     wait_for_port(port);
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.write_all(b"*1\r\n$4\r\nPING\r\n").unwrap();
@@ -294,14 +298,16 @@ fn run_starts_the_service_and_ctrl_c_stops_it_cleanly() {
     let port = free_port();
     let sandboxes = tmp.path().join("tmp");
     std::fs::create_dir_all(&sandboxes).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twelve"))
-        .args(["run", "7", "--port", &port.to_string()])
-        .current_dir(&ws)
-        .env("TMPDIR", &sandboxes)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Background(
+        std::process::Command::new(env!("CARGO_BIN_EXE_twelve"))
+            .args(["run", "7", "--port", &port.to_string()])
+            .current_dir(&ws)
+            .env("TMPDIR", &sandboxes)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     wait_for_port(port);
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.write_all(b"GET /health HTTP/1.0\r\n\r\n").unwrap();
@@ -325,13 +331,40 @@ fn run_starts_the_service_and_ctrl_c_stops_it_cleanly() {
 fn run_puts_several_instances_behind_a_router() {
     let (_tmp, ws) = workspace();
     let port = free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twelve"))
-        .args(["run", "6", "--port", &port.to_string()])
-        .current_dir(&ws)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Background(
+        std::process::Command::new(env!("CARGO_BIN_EXE_twelve"))
+            .args(["run", "6", "--port", &port.to_string()])
+            .current_dir(&ws)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Wait until both instances say they listen (their lines are labelled web.1, web.2).
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut listening = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while listening.len() < 2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx.recv_timeout(left).expect("both instances start");
+        if line.contains("listening") {
+            listening.insert(line.split(" | ").next().unwrap_or("").to_string());
+        }
+    }
+    assert_eq!(
+        listening.into_iter().collect::<Vec<_>>(),
+        ["web.1", "web.2"]
+    );
     wait_for_port(port);
     let request = |text: &str| {
         let mut reply = String::new();
@@ -341,19 +374,6 @@ fn run_puts_several_instances_behind_a_router() {
         }
         reply
     };
-    // The router may be up a moment before the instances: wait for an answer.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !request("GET /health HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 200") {
-        assert!(Instant::now() < deadline, "the instances never answered");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    while !request("GET /health HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 200") {
-        assert!(
-            Instant::now() < deadline,
-            "the second instance never answered"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
     let body = r#"{"url": "https://example.org/x"}"#;
     let created = request(&format!(
         "POST /links HTTP/1.0\r\nContent-Length: {}\r\n\r\n{body}",
@@ -442,14 +462,16 @@ fn ctrl_c_during_a_check_stops_everything() {
         format!("web: python3 app.py {marker}\n"),
     )
     .unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twelve"))
-        .args(["check", "1"])
-        .current_dir(tmp.path().join("ws"))
-        .env("TMPDIR", &sandboxes)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Background(
+        std::process::Command::new(env!("CARGO_BIN_EXE_twelve"))
+            .args(["check", "1"])
+            .current_dir(tmp.path().join("ws"))
+            .env("TMPDIR", &sandboxes)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     while processes_with(&marker).is_empty() {
         assert!(Instant::now() < deadline, "the service never started");
