@@ -797,10 +797,19 @@ fn run_panel(m: &Model, f: &mut Frame<'_>, area: Rect, v: &LessonView, l: &Lesso
         StreamKind::Stdout => Style::new(),
         StreamKind::Stderr => palette::dim(),
     };
+    // Program output keeps its indentation (a traceback reads by it): wrap the text after
+    // the leading spaces and indent every piece by them.
     let wrapped = |(s, t): &(StreamKind, String)| -> Vec<Line<'static>> {
-        wrap(&[Span::styled(t.clone(), style(s))], width)
+        let body = t.trim_start_matches(' ');
+        let indent = (t.len() - body.len()).min(width / 2);
+        wrap(&[Span::styled(body.to_string(), style(s))], width - indent)
             .into_iter()
-            .map(Line::from)
+            .map(|mut spans| {
+                if indent > 0 {
+                    spans.insert(0, Span::raw(" ".repeat(indent)));
+                }
+                Line::from(spans)
+            })
             .collect()
     };
     let max = run.lines.len().saturating_sub(1);
