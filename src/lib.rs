@@ -4,6 +4,12 @@
 //! runs lessons in sandboxes; `workspace` holds the learner's folder and progress; `tui` and
 //! `cli` are the two faces.
 
+// Checks supervise processes through Unix process groups, signals and resource limits.
+#[cfg(not(unix))]
+compile_error!(
+    "twelve runs on Linux and macOS: its sandbox needs Unix process groups, signals and rlimits"
+);
+
 pub mod check;
 pub mod cli;
 pub mod lesson;
