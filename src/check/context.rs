@@ -94,6 +94,8 @@ pub(super) struct Ctx<'a> {
     random: BTreeMap<String, String>,
     snapshots: BTreeMap<String, Snapshot>,
     deadline: Instant,
+    /// `lessons/NN-slug/`, to point at the lesson's check scripts.
+    lesson_dir: String,
     /// The port and name of the instance started last (for `{port}` in `fail` texts).
     last_started: Option<(u16, String)>,
     pub(super) transcript: Vec<String>,
@@ -142,6 +144,7 @@ impl<'a> Ctx<'a> {
             snapshots: BTreeMap::new(),
             deadline: Instant::now() + check.timeout,
             last_started: None,
+            lesson_dir: format!("lessons/{}/", lesson.dir_name),
             transcript,
         })
     }
@@ -345,6 +348,14 @@ impl<'a> Ctx<'a> {
         let line = "SANDBOX=$(mktemp -d)".to_string();
         if text.contains(&root) && !self.transcript.contains(&line) {
             self.transcript.insert(2, line);
+        }
+        let checks = format!("{root}/checks/");
+        let note = format!(
+            "# $SANDBOX/checks/ stands for the lesson's check scripts: {}checks/ in the lesson pack",
+            self.lesson_dir
+        );
+        if text.contains(&checks) && !self.transcript.contains(&note) {
+            self.transcript.insert(2, note);
         }
     }
 
@@ -987,8 +998,10 @@ impl<'a> Ctx<'a> {
             shell_quote(&command)
         ));
         self.transcript.push(line);
+        let mut proc = self.spawn("run", &command, &env, r.isolated)?;
+        // Messages name the command as the learner could type it, without the temporary path.
+        let command = command.replace(&self.sb.root.display().to_string(), "$SANDBOX");
         let label = format!("run: {command}");
-        let mut proc = self.spawn(&label, &command, &env, r.isolated)?;
         let within = r.within.unwrap_or(RUN_WITHIN);
         let deadline = self.until(within);
         let cancel = self.cancel;
