@@ -9,6 +9,7 @@ pub mod kv;
 pub mod output;
 pub mod process;
 pub mod router;
+pub mod sockets;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;

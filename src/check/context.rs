@@ -659,7 +659,7 @@ impl<'a> Ctx<'a> {
         ));
         let mut observed = format!("nothing within {waited}");
         if matches!(ready, Ready::Port) {
-            let others = listening_ports(inst.proc.pid());
+            let others = sandbox::sockets::listening_ports(inst.proc.pid());
             if !others.is_empty() {
                 let list: Vec<String> = others.iter().map(ToString::to_string).collect();
                 observed = format!(
@@ -776,12 +776,22 @@ impl<'a> Ctx<'a> {
             let r = req.clone();
             let (tx, rx) = std::sync::mpsc::channel();
             let handle = std::thread::spawn(move || {
-                http::send_notify(&r, move || {
-                    let _ = tx.send(());
+                http::send_notify(&r, move |port| {
+                    let _ = tx.send(port);
                 })
             });
-            // Return once the request is on its way, so later steps act while it is in flight.
-            let _ = rx.recv_timeout(req.timeout);
+            // Return once the service has the request in hand (it accepted the connection),
+            // so later steps act while it is in flight: a connection still waiting in the
+            // listen queue has not reached the service yet.
+            if let Ok(Some(client_port)) = rx.recv_timeout(req.timeout) {
+                if let Some(pgid) = self.instance(&target).map(|i| i.proc.pid()) {
+                    let deadline = self.until(Duration::from_secs(1));
+                    let cancel = self.cancel;
+                    sandbox::wait_until(deadline, &|| cancel.is_cancelled(), || {
+                        sandbox::sockets::accepted(pgid, req.port, client_port) != Some(false)
+                    });
+                }
+            }
             self.background
                 .insert(name.clone(), (Box::new(h.clone()), req, handle));
             return Ok(());
@@ -1485,68 +1495,6 @@ fn json_equal(want: &serde_json::Value, got: &serde_json::Value) -> bool {
     match (want.as_f64(), got.as_f64()) {
         (Some(a), Some(b)) => (a - b).abs() < 1e-9,
         _ => want == got,
-    }
-}
-
-/// TCP ports the processes of group `pgid` listen on (Linux; empty elsewhere).
-fn listening_ports(pgid: i32) -> Vec<u16> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::collections::BTreeSet;
-        let mut inodes = BTreeSet::new();
-        let Ok(procs) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        for p in procs.flatten() {
-            let Some(pid) = p.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                continue;
-            };
-            // Fields after the ")" of the command: state ppid pgrp ...
-            let after = stat.rsplit_once(')').map_or("", |(_, a)| a);
-            let pgrp: Option<i32> = after.split_whitespace().nth(2).and_then(|s| s.parse().ok());
-            if pgrp != Some(pgid) {
-                continue;
-            }
-            if let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
-                for fd in fds.flatten() {
-                    if let Ok(link) = std::fs::read_link(fd.path()) {
-                        let l = link.to_string_lossy();
-                        if let Some(n) =
-                            l.strip_prefix("socket:[").and_then(|r| r.strip_suffix(']'))
-                        {
-                            inodes.insert(n.to_string());
-                        }
-                    }
-                }
-            }
-        }
-        let mut ports = BTreeSet::new();
-        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            let Ok(text) = std::fs::read_to_string(table) else {
-                continue;
-            };
-            for line in text.lines().skip(1) {
-                let f: Vec<&str> = line.split_whitespace().collect();
-                // local_address is f[1] ("0100007F:1F90"), st is f[3] ("0A" = LISTEN), inode f[9].
-                if f.len() > 9 && f[3] == "0A" && inodes.contains(f[9]) {
-                    if let Some(port) = f[1]
-                        .rsplit_once(':')
-                        .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
-                    {
-                        ports.insert(port);
-                    }
-                }
-            }
-        }
-        ports.into_iter().collect()
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = pgid;
-        Vec::new()
     }
 }
 

@@ -58,23 +58,27 @@ const MAX_BODY: usize = 1 << 20;
 
 /// Send `req` and read the whole response.
 pub fn send(req: &Request) -> Result<Response, HttpError> {
-    send_notify(req, || {})
+    send_notify(req, |_| {})
 }
 
-/// Like [`send`], calling `on_sent` once the request has been written (or has failed).
-pub fn send_notify(req: &Request, on_sent: impl FnOnce()) -> Result<Response, HttpError> {
+/// Like [`send`], calling `on_sent` once the request has been written, with the local port
+/// of the connection (or with None once it failed).
+pub fn send_notify(
+    req: &Request,
+    on_sent: impl FnOnce(Option<u16>),
+) -> Result<Response, HttpError> {
     let mut on_sent = Some(on_sent);
-    let mut sent = || {
+    let mut sent = |port: Option<u16>| {
         if let Some(f) = on_sent.take() {
-            f();
+            f(port);
         }
     };
     let result = exchange(req, &mut sent);
-    sent();
+    sent(None);
     result
 }
 
-fn exchange(req: &Request, sent: &mut dyn FnMut()) -> Result<Response, HttpError> {
+fn exchange(req: &Request, sent: &mut dyn FnMut(Option<u16>)) -> Result<Response, HttpError> {
     let deadline = Instant::now() + req.timeout;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, req.port));
     let mut stream = TcpStream::connect_timeout(&addr, req.timeout.min(Duration::from_secs(2)))
@@ -102,7 +106,7 @@ fn exchange(req: &Request, sent: &mut dyn FnMut()) -> Result<Response, HttpError
     stream
         .write_all(&bytes)
         .map_err(|e| HttpError::Closed(e.to_string()))?;
-    sent();
+    sent(stream.local_addr().ok().map(|a| a.port()));
 
     let mut raw = Vec::new();
     let mut buf = [0u8; 16384];
