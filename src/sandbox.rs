@@ -203,12 +203,54 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        kill_strays(&self.root);
         make_writable(&self.root);
         if let Some(dir) = self.dir.take() {
             let _ = dir.close();
         }
         live_dirs().remove(&self.root);
     }
+}
+
+/// Kill processes still working inside `root` (Linux): a process that left its group with
+/// `setsid` escapes the group kill, but it still runs in the sandbox's folder.
+fn kill_strays(root: &Path) {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sys::signal::{Signal, kill};
+        use nix::sys::wait::{WaitPidFlag, waitpid};
+        use nix::unistd::Pid;
+        let me = std::process::id();
+        let Ok(procs) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for p in procs.flatten() {
+            let Some(pid) = p.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            if pid == me {
+                continue;
+            }
+            let inside =
+                std::fs::read_link(p.path().join("cwd")).is_ok_and(|cwd| cwd.starts_with(root));
+            if inside {
+                let pid = Pid::from_raw(pid as i32);
+                let _ = kill(pid, Signal::SIGKILL);
+                // It was reparented to us (the subreaper) when its parent died: reap it.
+                let deadline = Instant::now() + Duration::from_millis(500);
+                while Instant::now() < deadline {
+                    match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+                        Ok(nix::sys::wait::WaitStatus::StillAlive) => {
+                            std::thread::sleep(Duration::from_millis(2));
+                        }
+                        _ => break,
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = root;
 }
 
 fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
