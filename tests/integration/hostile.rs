@@ -85,7 +85,7 @@ HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
 fn child_that_leaves_its_process_group() {
     hostile(
         "setsid",
-        r#"import os, signal, time
+        r"import os, signal, time
 if os.fork() == 0:
     os.setsid()
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -93,7 +93,7 @@ if os.fork() == 0:
     os._exit(0)
 while True:
     time.sleep(1)
-"#,
+",
         &["was not ready"],
     );
 }
