@@ -182,12 +182,15 @@ impl<'a> Ctx<'a> {
             }
             None => (f.message, None),
         };
+        // Sentences name the check's temporary folder as the transcript does.
+        let root = self.sb.root.display().to_string();
+        let tidy = |s: String| s.replace(&root, "$SANDBOX");
         Failure {
             step: index + 1,
             kind: spec.step.kind().to_string(),
             line: spec.line,
-            message,
-            detail,
+            message: tidy(message),
+            detail: detail.map(tidy),
             expected: f.expected,
             observed: f.observed,
             outputs: self.tails(),

@@ -61,6 +61,16 @@ pub fn judge(
             )),
         }
     }
+    let also: Vec<&str> = starter
+        .checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Failed)
+        .filter(|c| !lesson.starter_fails.iter().any(|sf| sf.check == c.id))
+        .map(|c| c.id.as_str())
+        .collect();
+    if !also.is_empty() {
+        lines.push(p.dim(&format!("· starter also fails: {}", also.join(", "))));
+    }
     if lesson.starter_fails.is_empty() && starter.passed() {
         problems.push("the starter passes every check: it teaches nothing".into());
     }
