@@ -206,7 +206,10 @@ def main():
     serving.start()
     print(f"shortlink: listening on http://{HOST}:{server.server_port}",
           flush=True)
-    stopping.wait()
+    # A timed wait: a signal delivered to another thread does not interrupt an
+    # untimed wait in the main thread, so its handler would only run much later.
+    while not stopping.wait(0.1):
+        pass
     server.shutdown()       # serve_forever returns: no more accept()
     server.server_close()   # close the port, join the request threads
     serving.join()
