@@ -657,9 +657,7 @@ impl<'a> Ctx<'a> {
                 format!("the process ended with {exit}"),
             ));
         }
-        let waited = humantime::format_duration(Duration::from_millis(
-            u64::try_from(started.elapsed().as_millis()).unwrap_or(0),
-        ));
+        let waited = format!("{:.1}s", started.elapsed().as_secs_f64());
         let mut observed = format!("nothing within {waited}");
         if matches!(ready, Ready::Port) {
             let others = sandbox::sockets::listening_ports(inst.proc.pid());
