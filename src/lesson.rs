@@ -135,6 +135,9 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, thiserror::Error)]
 pub struct PackError {
     pub problems: Vec<Problem>,
+    /// The lessons no problem names, for commands that can work on part of a pack (an author
+    /// verifying one lesson while another is half-written).
+    pub partial: Option<Box<Pack>>,
 }
 
 impl fmt::Display for PackError {
@@ -170,6 +173,7 @@ impl Pack {
                 line: None,
                 message,
             }],
+            partial: None,
         };
         if !dir.is_dir() {
             return Err(problem("no such folder".into()));
@@ -272,10 +276,26 @@ impl Pack {
             }
         }
         problems.dedup();
-        if !problems.is_empty() {
-            return Err(PackError { problems });
-        }
         out.sort_by_key(|l| l.number);
+        if !problems.is_empty() {
+            let mentions = |file: &str, dir: &str| {
+                file.contains(&format!("lessons/{dir}/"))
+                    || file.contains(&format!("sandbox-apps/{dir}/"))
+                    || file.ends_with(&format!("sandbox-apps/{dir}"))
+                    || file.ends_with(&format!("lessons/{dir}"))
+            };
+            out.retain(|l| !problems.iter().any(|p| mentions(&p.file, &l.dir_name)));
+            let partial = Pack {
+                source,
+                lessons: out,
+                shared,
+                vendor,
+            };
+            return Err(PackError {
+                problems,
+                partial: Some(Box::new(partial)),
+            });
+        }
         Ok(Pack {
             source,
             lessons: out,

@@ -447,6 +447,28 @@ fn a_broken_pack_is_reported_with_file_and_line() {
 }
 
 #[test]
+fn one_lesson_can_be_verified_while_another_is_broken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = test_pack("everything", tmp.path());
+    // A lesson being written: its text exists, its lesson.toml not yet.
+    std::fs::create_dir_all(pack.join("lessons/02-draft")).unwrap();
+    std::fs::write(pack.join("lessons/02-draft/lesson.md"), "# Draft\n").unwrap();
+    let p = pack.to_str().unwrap();
+    Twelve::new(tmp.path())
+        .args(&["lessons", "verify", "--lessons", p, "1"])
+        .run()
+        .code(0)
+        .stderr_has("other lessons are skipped")
+        .stderr_has("lessons/02-draft/lesson.toml: missing file")
+        .stdout_has("solution passes all 3 checks");
+    Twelve::new(tmp.path())
+        .args(&["lessons", "verify", "--lessons", p])
+        .run()
+        .code(2)
+        .stderr_has("lessons/02-draft/lesson.toml: missing file");
+}
+
+#[test]
 fn ctrl_c_during_a_check_stops_everything() {
     let tmp = tempfile::tempdir().unwrap();
     let pack = test_pack("hostile", tmp.path());
