@@ -841,6 +841,9 @@ fn run_panel(m: &Model, f: &mut Frame<'_>, area: Rect, v: &LessonView, l: &Lesso
     scrollbar(f, area, run.lines.len(), top, height);
 }
 
+/// What to read and try after the course (an asset, so it can be edited as text).
+const BEYOND: &str = include_str!("../../assets/beyond.md");
+
 fn complete(m: &Model, f: &mut Frame<'_>, area: Rect) {
     let [body, foot] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
     let mut lines = vec![
@@ -872,6 +875,25 @@ fn complete(m: &Model, f: &mut Frame<'_>, area: Rect) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::raw("The services you fixed are yours to keep; `twelve solution N` compares any of them with the reference."));
+    // Beside the table when there is room, below it otherwise.
+    let (body, next) = if body.width >= 110 {
+        let [l, r] = Layout::horizontal([Constraint::Length(64), Constraint::Fill(1)]).areas(body);
+        (l, Some(r))
+    } else {
+        (body, None)
+    };
+    let width = next.unwrap_or(body).width.saturating_sub(6).max(20);
+    let beyond = crate::tui::markdown::render(BEYOND, width, false);
+    if let Some(r) = next {
+        let block = Block::bordered()
+            .border_type(BorderType::Rounded)
+            .border_style(palette::border(false))
+            .padding(Padding::new(2, 2, 1, 1));
+        f.render_widget(Paragraph::new(beyond).block(block), r);
+    } else {
+        lines.push(Line::raw(""));
+        lines.extend(beyond);
+    }
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(Style::new().fg(palette::PASS))
