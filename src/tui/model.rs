@@ -221,6 +221,8 @@ pub struct Model {
     pub screen: Screen,
     /// The selected row of the map (0..12, by factor).
     pub map_selected: usize,
+    /// How far the completion screen is scrolled (it is long on small terminals).
+    pub complete_scroll: u16,
     /// Show the welcome text on the map (first visit).
     pub welcome: bool,
     pub lesson: Option<LessonView>,
@@ -264,6 +266,7 @@ impl Model {
             progress,
             screen,
             map_selected: 0,
+            complete_scroll: 0,
             welcome: false,
             lesson: None,
             overlay: None,

@@ -187,6 +187,14 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
         },
         Screen::Map => map_key(m, k),
         Screen::Complete => match k.code {
+            KeyCode::Down | KeyCode::Char('j') => {
+                m.complete_scroll = m.complete_scroll.saturating_add(1).min(60);
+                Vec::new()
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                m.complete_scroll = m.complete_scroll.saturating_sub(1);
+                Vec::new()
+            }
             KeyCode::Enter | KeyCode::Esc | KeyCode::Char('m') => {
                 m.screen = Screen::Map;
                 Vec::new()

@@ -902,10 +902,16 @@ fn complete(m: &Model, f: &mut Frame<'_>, area: Rect) {
     f.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((m.complete_scroll, 0)),
         body,
     );
-    footer(m, f, foot, &[("Enter", "lesson map"), ("q", "quit")]);
+    footer(
+        m,
+        f,
+        foot,
+        &[("↑↓", "scroll"), ("Enter", "lesson map"), ("q", "quit")],
+    );
 }
 
 /// From `progress.started` to the latest first pass.

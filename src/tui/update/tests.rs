@@ -457,3 +457,16 @@ fn creating_a_workspace_from_the_welcome_screen() {
     assert_eq!(m.screen, Screen::Map);
     assert!(m.welcome);
 }
+
+#[test]
+fn the_completion_screen_scrolls() {
+    let mut m = at_lesson_7();
+    m.screen = Screen::Complete;
+    ch(&mut m, 'j');
+    ch(&mut m, 'j');
+    assert_eq!(m.complete_scroll, 2);
+    press(&mut m, KeyCode::Up);
+    assert_eq!(m.complete_scroll, 1);
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.screen, Screen::Map);
+}
