@@ -3,6 +3,7 @@
 //! Pure data: nothing here runs anything. Every problem found is reported as
 //! `file:line: what is wrong`, and all problems of a pack are reported at once.
 
+pub mod diff;
 pub mod step;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -315,6 +316,13 @@ fn collect_embedded(dir: &Dir<'_>, out: &mut Files) {
     for d in dir.dirs() {
         collect_embedded(d, out);
     }
+}
+
+/// Every file under `dir` (following links), by path relative to it; Python's caches left out.
+pub fn read_folder(dir: &Path) -> std::io::Result<Files> {
+    let mut out = Files::new();
+    read_tree(dir, dir, &mut out)?;
+    Ok(out)
 }
 
 fn read_tree(root: &Path, dir: &Path, out: &mut Files) -> std::io::Result<()> {

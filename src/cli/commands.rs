@@ -425,77 +425,21 @@ fn confirm(question: &str) -> bool {
 
 /// A coloured unified diff of the learner's files against the solution.
 pub fn solution_diff(pack: &Pack, lesson: &Lesson, dir: &Path, p: Paint) -> String {
-    let mut names: Vec<&String> = lesson.solution.keys().collect();
-    let mut mine = crate::lesson::Files::new();
-    let _ = read_dir_files(dir, dir, &mut mine);
-    for k in mine.keys() {
-        if !lesson.solution.contains_key(k)
-            && !pack.shared.contains_key(k)
-            && lesson.starter.contains_key(k)
-        {
-            names.push(k);
-        }
-    }
-    names.sort();
-    names.dedup();
+    use crate::lesson::diff::DiffLine;
+    let mine = crate::lesson::read_folder(dir).unwrap_or_default();
     let mut out = String::new();
-    for name in names {
-        let theirs = lesson
-            .solution
-            .get(name)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default();
-        let ours = mine
-            .get(name)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default();
-        if theirs == ours {
-            continue;
-        }
-        let diff = similar::TextDiff::from_lines(&ours, &theirs);
-        let text = diff
-            .unified_diff()
-            .context_radius(3)
-            .header(&format!("yours/{name}"), &format!("solution/{name}"))
-            .to_string();
-        for line in text.lines() {
-            let painted = if line.starts_with("+++") || line.starts_with("---") {
-                p.bold(line)
-            } else if line.starts_with('+') {
-                p.green(line)
-            } else if line.starts_with('-') {
-                p.red(line)
-            } else if line.starts_with("@@") {
-                p.cyan(line)
-            } else {
-                line.to_string()
-            };
-            out.push_str(&painted);
-            out.push('\n');
-        }
+    for line in lesson.solution_diff(&pack.shared, &mine).lines() {
+        let painted = match DiffLine::of(line) {
+            DiffLine::Header => p.bold(line),
+            DiffLine::Added => p.green(line),
+            DiffLine::Removed => p.red(line),
+            DiffLine::Hunk => p.cyan(line),
+            DiffLine::Context => line.to_string(),
+        };
+        out.push_str(&painted);
+        out.push('\n');
     }
     out
-}
-
-fn read_dir_files(root: &Path, dir: &Path, out: &mut crate::lesson::Files) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)?.flatten() {
-        let path = e.path();
-        let name = e.file_name();
-        if name == "__pycache__" || name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        if path.is_dir() {
-            read_dir_files(root, &path, out)?;
-        } else if let Ok(b) = std::fs::read(&path) {
-            let rel = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.insert(rel, b);
-        }
-    }
-    Ok(())
 }
 
 fn solution(env: &Env, key: &str, yes: bool) -> anyhow::Result<ExitCode> {
