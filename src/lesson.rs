@@ -707,10 +707,7 @@ struct Scope {
 impl Scope {
     /// Whether `target` names a process (`web`, `web.2`).
     fn has_process(&self, target: &str) -> bool {
-        let (name, inst) = match target.rsplit_once('.') {
-            Some((n, i)) if i.chars().all(|c| c.is_ascii_digit()) => (n, i.parse::<usize>().ok()),
-            _ => (target, None),
-        };
+        let (name, inst) = step::split_target(target);
         match (self.processes.get(name), inst) {
             (Some(_), None) => true,
             (Some(n), Some(i)) => i >= 1 && i <= *n,

@@ -10,6 +10,7 @@ use regex::Regex;
 use super::CancelToken;
 use super::files::{self, Snapshot};
 use super::report::{Failure, OutputTail};
+use crate::lesson::step::split_target;
 use crate::lesson::step::{
     ExitExpect, ExpectKv, ExpectOutput, Http, HttpExpect, Ready, Run, Start, Stream,
 };
@@ -1428,15 +1429,6 @@ impl<'a> Ctx<'a> {
             shell_quote(&f.path)
         ));
         files::compare(before, &snap, mode, &f.path).map_err(|(m, e, o)| fail(m, e, o))
-    }
-}
-
-fn split_target(target: &str) -> (&str, Option<usize>) {
-    match target.rsplit_once('.') {
-        Some((n, i)) if !i.is_empty() && i.chars().all(|c| c.is_ascii_digit()) => {
-            (n, i.parse().ok())
-        }
-        _ => (target, None),
     }
 }
 

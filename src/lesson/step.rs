@@ -490,6 +490,17 @@ fn default_glob() -> String {
     "**/*.py".into()
 }
 
+/// Split a target into its process name and instance number: `web.2` -> (`web`, 2),
+/// `web` -> (`web`, none).
+pub fn split_target(target: &str) -> (&str, Option<usize>) {
+    match target.rsplit_once('.') {
+        Some((n, i)) if !i.is_empty() && i.chars().all(|c| c.is_ascii_digit()) => {
+            (n, i.parse().ok())
+        }
+        _ => (target, None),
+    }
+}
+
 /// Parse "500ms", "2s", "1m".
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())

@@ -35,20 +35,10 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Lay a case's files over a lesson folder (all but its `expect.toml`).
 fn copy_over(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let name = e.file_name();
-        if name == "expect.toml" {
-            continue;
-        }
-        let dst = to.join(&name);
-        if e.path().is_dir() {
-            std::fs::create_dir_all(&dst).unwrap();
-            copy_over(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), &dst).unwrap();
-        }
-    }
+    twelve::sandbox::copy_tree(from, to).unwrap();
+    std::fs::remove_file(to.join("expect.toml")).unwrap();
 }
 
 #[test]

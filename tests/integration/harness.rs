@@ -35,18 +35,7 @@ pub fn test_pack(name: &str, dir: &Path) -> PathBuf {
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        if e.file_name() == "__pycache__" {
-            continue;
-        }
-        let dst = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), &dst).unwrap();
-        }
-    }
+    twelve::sandbox::copy_tree(from, to).unwrap();
 }
 
 /// One run of the binary.
