@@ -104,6 +104,12 @@ pub enum LessonsCommand {
     Verify {
         /// Only these lessons.
         only: Vec<String>,
+        /// List every variant and rule, and show output tails of failing checks.
+        #[arg(long, short)]
+        verbose: bool,
+        /// Skip the lessons' variants (starters and solutions only).
+        #[arg(long)]
+        no_variants: bool,
     },
 }
 

@@ -77,6 +77,43 @@ pub struct Lesson {
     pub check_files: Files,
     /// How to name `lesson.toml` in messages.
     pub toml_path: String,
+    /// The rules the lesson text states, each with the checks that enforce it.
+    pub rules: Vec<Rule>,
+    /// Other fixes, right and wrong, with the verdict the checks must reach on each.
+    pub variants: Vec<Variant>,
+}
+
+/// A rule the lesson states, and the checks that enforce it.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub text: String,
+    pub checks: Vec<String>,
+    pub line: usize,
+}
+
+/// What the checks must conclude about a variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+/// A fix written differently from the reference (`lessons/NN-slug/variants/NAME.toml`): a
+/// few changes to the solution (or the starter), and the verdict it must get.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub name: String,
+    pub verdict: Verdict,
+    pub why: String,
+    /// For a wrong fix: the check that must fail ...
+    pub check: Option<String>,
+    /// ... and words its failure text must contain.
+    pub message: Vec<String>,
+    /// The variant's whole file set (base, edits and files applied).
+    pub files: Files,
+    /// How to name the variant file in messages.
+    pub path: String,
 }
 
 /// How `twelve run N` starts the learner's service.
@@ -226,7 +263,9 @@ impl Pack {
         let dirs: BTreeSet<&str> = lessons
             .keys()
             .filter_map(|p| p.split_once('/').map(|(d, _)| d))
+            .filter(|d| !d.starts_with('_'))
             .collect();
+        let scenarios = load_scenarios(&prefix, lessons, &mut problems);
         let mut out = Vec::new();
         for &dir in &dirs {
             let ctx = LessonFiles {
@@ -234,6 +273,7 @@ impl Pack {
                 prefix: &prefix,
                 lessons,
                 apps,
+                scenarios: &scenarios,
             };
             if let Some(lesson) = ctx.load(&mut problems) {
                 out.push(lesson);
@@ -303,6 +343,59 @@ impl Pack {
             shared,
             vendor,
         })
+    }
+}
+
+/// The pack's scenarios: every `lessons/_scenarios/NAME.toml`.
+fn load_scenarios(
+    prefix: &str,
+    lessons: &Files,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, Scenario> {
+    let mut out = BTreeMap::new();
+    for (rel, bytes) in lessons {
+        let Some(name) = rel
+            .strip_prefix("_scenarios/")
+            .and_then(|n| n.strip_suffix(".toml"))
+        else {
+            continue;
+        };
+        let path = format!("{prefix}lessons/{rel}");
+        let Some(text) = utf8(&path, bytes, problems) else {
+            continue;
+        };
+        match toml::from_str::<RawScenario>(text) {
+            Ok(raw) => {
+                let steps = raw
+                    .steps
+                    .into_iter()
+                    .map(|st| (line_of(text, st.span().start), st.into_inner()))
+                    .collect();
+                out.insert(name.to_string(), Scenario { path, steps });
+            }
+            Err(e) => problems.push(Problem {
+                file: path,
+                line: e.span().map(|s| line_of(text, s.start)),
+                message: e.message().trim().to_string(),
+            }),
+        }
+    }
+    out
+}
+
+/// A pack file as text, or a problem saying it is not UTF-8 (with the line of the first bad
+/// byte).
+fn utf8<'b>(path: &str, bytes: &'b [u8], problems: &mut Vec<Problem>) -> Option<&'b str> {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            problems.push(Problem {
+                file: path.to_string(),
+                line: Some(bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1),
+                message: "not UTF-8 text: lesson files must be saved as UTF-8".into(),
+            });
+            None
+        }
     }
 }
 
@@ -385,7 +478,80 @@ struct RawLesson {
     run: RawRun,
     #[serde(default)]
     verify: RawVerify,
+    #[serde(default)]
+    rules: Vec<Spanned<RawRule>>,
     checks: Vec<Spanned<RawCheck>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    rule: String,
+    #[serde(default)]
+    checks: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariant {
+    verdict: Verdict,
+    why: String,
+    #[serde(default)]
+    base: Option<String>,
+    check: Option<String>,
+    #[serde(default)]
+    message: OneOrMany,
+    #[serde(default)]
+    remove: Vec<String>,
+    #[serde(default)]
+    files: BTreeMap<String, String>,
+    #[serde(default)]
+    edit: Vec<Spanned<RawEdit>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEdit {
+    file: String,
+    find: String,
+    replace: String,
+    /// Replace every occurrence instead of demanding exactly one.
+    #[serde(default)]
+    all: bool,
+}
+
+/// A string or a list of strings.
+#[derive(Deserialize, Default)]
+#[serde(untagged)]
+enum OneOrMany {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::None => Vec::new(),
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    steps: Vec<Spanned<toml::Table>>,
+}
+
+/// A pack scenario (`lessons/_scenarios/NAME.toml`): steps lessons include by name.
+#[derive(Debug, Clone)]
+struct Scenario {
+    path: String,
+    /// (line in the scenario file, the step's table)
+    steps: Vec<(usize, toml::Table)>,
 }
 
 #[derive(Deserialize)]
@@ -430,6 +596,7 @@ struct LessonFiles<'a> {
     prefix: &'a str,
     lessons: &'a Files,
     apps: &'a Files,
+    scenarios: &'a BTreeMap<String, Scenario>,
 }
 
 impl LessonFiles<'_> {
@@ -461,7 +628,17 @@ impl LessonFiles<'_> {
             problem(None, "missing file".into());
             return None;
         };
-        let text = String::from_utf8_lossy(raw_toml).into_owned();
+        let Some(text) = utf8(&toml_path, raw_toml, problems) else {
+            return None;
+        };
+        let text = text.to_string();
+        let mut problem = |line: Option<usize>, message: String| {
+            problems.push(Problem {
+                file: toml_path.clone(),
+                line,
+                message,
+            });
+        };
         let raw: RawLesson = match toml::from_str(&text) {
             Ok(r) => r,
             Err(e) => {
@@ -538,14 +715,46 @@ impl LessonFiles<'_> {
             // it: report the first problem, not its echoes.
             let mut unreadable = false;
             let mut steps = Vec::new();
-            for (i, st) in rc.steps.into_iter().enumerate() {
+            // Expand `include` steps into the scenario's steps, which then count as written
+            // at the include's line (and name the scenario file in problems).
+            let mut tables: Vec<(usize, toml::Table, String)> = Vec::new();
+            for st in rc.steps {
                 let sline = line_of(&text, st.span().start);
-                let mut table = st.into_inner();
+                let table = st.into_inner();
+                if table.get("kind").and_then(|k| k.as_str()) != Some("include") {
+                    tables.push((sline, table, String::new()));
+                    continue;
+                }
+                let name = table.get("scenario").and_then(|k| k.as_str()).unwrap_or("");
+                if let Some(extra) = table.keys().find(|k| *k != "kind" && *k != "scenario") {
+                    problem(
+                        Some(sline),
+                        format!("an `include` step takes only `scenario`, not `{extra}`"),
+                    );
+                }
+                match self.scenarios.get(name) {
+                    Some(sc) => {
+                        for (l, t) in &sc.steps {
+                            tables.push((sline, t.clone(), format!(" ({}:{l})", sc.path)));
+                        }
+                    }
+                    None => problem(
+                        Some(sline),
+                        format!(
+                            "check `{}` includes scenario `{name}`, but there is no \
+                             lessons/_scenarios/{name}.toml (scenarios: {})",
+                            rc.id,
+                            Scope::describe(self.scenarios.keys())
+                        ),
+                    ),
+                }
+            }
+            for (i, (sline, mut table, origin)) in tables.into_iter().enumerate() {
                 let fail = match table.remove("fail") {
                     None => None,
                     Some(toml::Value::String(s)) => Some(s),
                     Some(_) => {
-                        problem(Some(sline), "`fail` must be a string".into());
+                        problem(Some(sline), format!("`fail` must be a string{origin}"));
                         None
                     }
                 };
@@ -560,7 +769,7 @@ impl LessonFiles<'_> {
                         problem(
                             Some(sline),
                             format!(
-                                "check `{}`, step {} ({kind}): {}",
+                                "check `{}`, step {} ({kind}){origin}: {}",
                                 rc.id,
                                 i + 1,
                                 e.message().trim()
@@ -574,7 +783,12 @@ impl LessonFiles<'_> {
                 for m in errs.into_iter().filter(|_| !unreadable) {
                     problem(
                         Some(sline),
-                        format!("check `{}`, step {} ({}): {m}", rc.id, i + 1, step.kind()),
+                        format!(
+                            "check `{}`, step {} ({}){origin}: {m}",
+                            rc.id,
+                            i + 1,
+                            step.kind()
+                        ),
                     );
                 }
                 steps.push(StepSpec {
@@ -595,10 +809,36 @@ impl LessonFiles<'_> {
         for sf in &raw.verify.starter_fails {
             if !checks.iter().any(|c| c.id == sf.check) {
                 problem(
-                    Some(find_line(&text, "starter_fails")),
-                    format!("verify.starter_fails names an unknown check `{}`", sf.check),
+                    Some(find_line_after(&text, "starter_fails", &format!("\"{}\"", sf.check))),
+                    format!(
+                        "verify.starter_fails names an unknown check `{}` (checks: {})",
+                        sf.check,
+                        Scope::describe(checks.iter().map(|c| &c.id))
+                    ),
                 );
             }
+        }
+        let mut rules = Vec::new();
+        for r in raw.rules {
+            let line = line_of(&text, r.span().start);
+            let r = r.into_inner();
+            for c in &r.checks {
+                if !checks.iter().any(|k| &k.id == c) {
+                    problem(
+                        Some(line),
+                        format!(
+                            "rule \"{}\" names an unknown check `{c}` (checks: {})",
+                            r.rule,
+                            Scope::describe(checks.iter().map(|c| &c.id))
+                        ),
+                    );
+                }
+            }
+            rules.push(Rule {
+                text: r.rule,
+                checks: r.checks,
+                line,
+            });
         }
 
         let text_md = match self.lessons.get(&format!("{dir}/lesson.md")) {
@@ -635,6 +875,7 @@ impl LessonFiles<'_> {
         }
 
         let check_files = subtree(self.lessons, &format!("{dir}/checks"));
+        let variants = self.variants(&checks, &starter, &solution, problems);
         Some(Lesson {
             number,
             id: slug,
@@ -660,7 +901,124 @@ impl LessonFiles<'_> {
             solution,
             check_files,
             toml_path,
+            rules,
+            variants,
         })
+    }
+
+    /// Read `lessons/NN-slug/variants/*.toml` and build each variant's files.
+    fn variants(
+        &self,
+        checks: &[Check],
+        starter: &Files,
+        solution: &Files,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<Variant> {
+        let dir = self.dir;
+        let mut out = Vec::new();
+        for (rel, bytes) in subtree(self.lessons, &format!("{dir}/variants")) {
+            let Some(name) = rel.strip_suffix(".toml").filter(|n| !n.contains('/')) else {
+                continue;
+            };
+            let path = format!("{}lessons/{dir}/variants/{rel}", self.prefix);
+            let Some(text) = utf8(&path, &bytes, problems) else {
+                continue;
+            };
+            let mut problem = |line: Option<usize>, message: String| {
+                problems.push(Problem {
+                    file: path.clone(),
+                    line,
+                    message,
+                });
+            };
+            let raw: RawVariant = match toml::from_str(text) {
+                Ok(r) => r,
+                Err(e) => {
+                    problem(
+                        e.span().map(|s| line_of(text, s.start)),
+                        e.message().trim().to_string(),
+                    );
+                    continue;
+                }
+            };
+            let known = || Scope::describe(checks.iter().map(|c| &c.id));
+            match (raw.verdict, &raw.check) {
+                (Verdict::Fail, None) => problem(
+                    Some(find_line(text, "verdict")),
+                    format!("a wrong fix names the check that must fail: `check = \"...\"` (checks: {})", known()),
+                ),
+                (_, Some(c)) if !checks.iter().any(|k| &k.id == c) => problem(
+                    Some(find_line(text, "check")),
+                    format!("unknown check `{c}` (checks: {})", known()),
+                ),
+                (Verdict::Pass, Some(_)) => problem(
+                    Some(find_line(text, "check")),
+                    "a right fix passes every check: `check` is only for `verdict = \"fail\"`".into(),
+                ),
+                _ => {}
+            }
+            let mut files = match raw.base.as_deref() {
+                None | Some("solution") => solution.clone(),
+                Some("starter") => starter.clone(),
+                Some(other) => {
+                    problem(
+                        Some(find_line(text, "base")),
+                        format!("unknown base `{other}`: use \"solution\" (the default) or \"starter\""),
+                    );
+                    continue;
+                }
+            };
+            for r in &raw.remove {
+                let prefix = format!("{}/", r.trim_end_matches('/'));
+                let before = files.len();
+                files.retain(|p, _| p != r && !p.starts_with(&prefix));
+                if files.len() == before {
+                    problem(
+                        Some(find_line(text, "remove")),
+                        format!("remove: the base has no `{r}`"),
+                    );
+                }
+            }
+            for (p, content) in raw.files {
+                files.insert(p, content.into_bytes());
+            }
+            for e in raw.edit {
+                let line = line_of(text, e.span().start);
+                let e = e.into_inner();
+                let Some(current) = files.get(&e.file) else {
+                    problem(Some(line), format!("edit: the variant has no file `{}`", e.file));
+                    continue;
+                };
+                let current = String::from_utf8_lossy(current).into_owned();
+                let n = current.matches(&e.find).count();
+                if n == 0 || (n > 1 && !e.all) {
+                    problem(
+                        Some(line),
+                        format!(
+                            "edit of `{}`: `find` occurs {n} times{}",
+                            e.file,
+                            if n == 0 {
+                                " (it must match the base file exactly, spaces included)"
+                            } else {
+                                "; make it longer so it is unique, or set `all = true`"
+                            }
+                        ),
+                    );
+                    continue;
+                }
+                files.insert(e.file, current.replace(&e.find, &e.replace).into_bytes());
+            }
+            out.push(Variant {
+                name: name.to_string(),
+                verdict: raw.verdict,
+                why: raw.why,
+                check: raw.check,
+                message: raw.message.into_vec(),
+                files,
+                path,
+            });
+        }
+        out
     }
 }
 
@@ -687,6 +1045,16 @@ pub fn parse_procfile(text: &str) -> Vec<(String, String)> {
 }
 
 /// The first line holding `needle` (for problems found after parsing).
+/// The line of the first `needle` at or after the line that starts with `after`.
+fn find_line_after(text: &str, after: &str, needle: &str) -> usize {
+    let start = find_line(text, after) - 1;
+    text.lines()
+        .enumerate()
+        .skip(start)
+        .find(|(_, l)| l.contains(needle))
+        .map_or(start + 1, |(i, _)| i + 1)
+}
+
 fn find_line(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.trim_start().starts_with(needle))
@@ -825,6 +1193,20 @@ impl Scope {
                 if h.body.is_some() && h.json.is_some() {
                     push(Err("has both `body` and `json`: keep one".into()));
                 }
+                if h.concurrent == Some(0) {
+                    push(Err("`concurrent` must be at least 1".into()));
+                }
+                if h.concurrent.is_some() && h.background.is_some() {
+                    push(Err("has both `concurrent` and `background`: keep one".into()));
+                }
+                if let Some(e) = &h.expect {
+                    if e.unserved && (e.refused || e.status.is_some()) {
+                        push(Err(
+                            "`unserved` already says which answers pass: drop `refused` and `status`"
+                                .into(),
+                        ));
+                    }
+                }
                 for (name, from) in &h.save {
                     let ok = from == "body"
                         || from == "status"
@@ -922,6 +1304,17 @@ impl Scope {
                     push(Regex::new(&probe).map(|_| ()).map_err(|e| e.to_string()));
                 }
             }
+            Step::ExpectRunning { target } | Step::Listening { target } => {
+                push(self.check_target(target, false));
+            }
+            Step::NoTrace(n) => {
+                if n.text.trim().is_empty() {
+                    push(Err("`text` must not be empty".into()));
+                }
+            }
+            Step::Include { scenario } => push(Err(format!(
+                "scenario `{scenario}` includes another scenario: scenarios cannot nest"
+            ))),
             Step::ReadOnly { .. } | Step::Install { .. } => {}
         }
         errs

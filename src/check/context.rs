@@ -100,6 +100,10 @@ pub(super) struct Ctx<'a> {
     /// The port and name of the instance started last (for `{port}` in `fail` texts).
     last_started: Option<(u16, String)>,
     pub(super) transcript: Vec<String>,
+    /// Processes started so far (names their own HOME and TMPDIR).
+    spawned: usize,
+    /// When the check began (what `no_trace` counts as new).
+    began: std::time::SystemTime,
 }
 
 impl<'a> Ctx<'a> {
@@ -147,6 +151,8 @@ impl<'a> Ctx<'a> {
             last_started: None,
             lesson_dir: format!("lessons/{}/", lesson.dir_name),
             transcript,
+            spawned: 0,
+            began: std::time::SystemTime::now(),
         })
     }
 
@@ -424,9 +430,13 @@ impl<'a> Ctx<'a> {
                 {
                     *p = self.expand(p, None, true);
                 }
-                files::source(&self.sb.app, &self.pack.shared, &s)
+                files::source(&self.sb.app, &self.pack.shared, &s, &self.sb.bin)
                     .map_err(|(m, e, o)| fail(m, e, o))
             }
+            Step::ExpectRunning { target } => self.expect_running(target),
+            Step::Listening { target } => self.listening(target),
+            Step::NoTrace(n) => self.no_trace(n),
+            Step::Include { .. } => unreachable!("expanded when the pack was loaded"),
             Step::Install { requirements } => {
                 self.transcript.push(format!(
                     "# install what {requirements} declares from the lesson pack's offline index \
@@ -491,6 +501,15 @@ impl<'a> Ctx<'a> {
         isolated: bool,
     ) -> Result<Supervised, StepFail> {
         let mut full = self.sb.base_env(isolated);
+        // Every process gets a HOME and a TMPDIR of its own, fresh at each start (like a
+        // platform's ephemeral disk): a file left there is no way to share or keep state.
+        self.spawned += 1;
+        let own = self.sb.root.join("proc").join(format!("{dyno}-{}", self.spawned));
+        for (var, sub) in [("HOME", "home"), ("TMPDIR", "tmp")] {
+            let d = own.join(sub);
+            let _ = std::fs::create_dir_all(&d);
+            full.insert(var.into(), d.display().to_string());
+        }
         full.extend(env.clone());
         let spec = Spec {
             name: dyno.to_string(),
@@ -605,9 +624,13 @@ impl<'a> Ctx<'a> {
             Ready::Port => {
                 let port = inst.port;
                 let proc = &mut inst.proc;
-                sandbox::wait_until(deadline, &stop, || {
-                    sandbox::port_open(port) || proc.try_exit().is_some()
-                }) && sandbox::port_open(port)
+                let pgid = proc.pid();
+                // Only a listener of the started process counts: another program on the
+                // same port is not the learner's service.
+                let ours = || sandbox::port_open(port) && sandbox::sockets::owns_port(pgid, port);
+                sandbox::wait_until(deadline, &stop, || ours() || proc.try_exit().is_some())
+                    && ours()
+                    && proc.try_exit().is_none()
             }
             Ready::Stdout { stdout } => {
                 let re = Regex::new(stdout).map_err(|e| fail(e.to_string(), "", ""))?;
@@ -649,6 +672,18 @@ impl<'a> Ctx<'a> {
     ) -> StepResult {
         let what = what.to_string();
         if let Some(exit) = inst.proc.try_exit() {
+            if matches!(ready, Ready::Port) && sandbox::port_open(inst.port) {
+                return Err(fail(
+                    format!(
+                        "{} ended ({exit}) right after it started, while something it left \
+                         behind answers on its PORT={}: the process must stay in the \
+                         foreground (no daemonizing), so the platform can supervise it",
+                        inst.dyno, inst.port
+                    ),
+                    what,
+                    format!("the process ended with {exit}; port {} still answers", inst.port),
+                ));
+            }
             return Err(fail(
                 format!(
                     "{} stopped before it was ready ({exit}); its output is below",
@@ -798,6 +833,36 @@ impl<'a> Ctx<'a> {
                 .insert(name.clone(), (Box::new(h.clone()), req, handle));
             return Ok(());
         }
+        let unserved = h.expect.as_ref().is_some_and(|e| e.unserved);
+        if unserved {
+            self.transcript.push(format!(
+                "{line}   # must not be served: exit, refuse, drop or answer 5xx"
+            ));
+            return self.unserved(h, &req, &target);
+        }
+        if let Some(n) = h.concurrent {
+            self.transcript.push(format!(
+                "for i in $(seq {n}); do {line} & done; wait   # {n} at once"
+            ));
+            let results: Vec<Result<Response, HttpError>> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..n).map(|_| s.spawn(|| http::send(&req))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(HttpError::Closed("the request thread failed".into()))
+                        })
+                    })
+                    .collect()
+            });
+            for (i, result) in results.into_iter().enumerate() {
+                self.judge(h, &req, &target, result).map_err(|mut f| {
+                    f.message = format!("of {n} requests sent at once, #{}: {}", i + 1, f.message);
+                    f
+                })?;
+            }
+            return Ok(());
+        }
         self.transcript.push(line);
         let refused = h.expect.as_ref().is_some_and(|e| e.refused);
         let mut result = http::send(&req);
@@ -813,6 +878,151 @@ impl<'a> Ctx<'a> {
             }
         }
         self.judge(h, &req, &target, result)
+    }
+
+    /// A request that must not be served: the service has no way to do the work right (its
+    /// config or backing service is missing), so it must exit, refuse, or answer an error.
+    fn unserved(&mut self, h: &Http, req: &Request, target: &str) -> StepResult {
+        let what = format!("{} {}", req.method, req.path);
+        // Wait until it listens or ends, so a slow start is not taken for a refusal.
+        let deadline = self.until(req.timeout);
+        let cancel = self.cancel;
+        let port = req.port;
+        let routed = self.routers.contains_key(target);
+        let (name, idx) = split_target(target);
+        let idx = idx.unwrap_or(1).saturating_sub(1);
+        let mut exited = None;
+        sandbox::wait_until(deadline, &|| cancel.is_cancelled(), || {
+            if !routed {
+                if let Some(inst) = self
+                    .groups
+                    .get_mut(name)
+                    .and_then(|g| g.instances.get_mut(idx))
+                {
+                    exited = inst.proc.try_exit();
+                }
+            }
+            exited.is_some() || sandbox::port_open(port)
+        });
+        if exited.is_some() {
+            return Ok(());
+        }
+        match http::send(req) {
+            Ok(resp) if resp.status < 500 => Err(fail(
+                format!(
+                    "{what} to {target} answered {}: the service did the work without what it \
+                     needs, where it should fail",
+                    resp.status
+                ),
+                "no service: an exit, a refused or dropped connection, or a 5xx answer",
+                describe(&resp),
+            )),
+            // Refused, dropped, timed out or a 5xx: not served.
+            _ => {
+                let _ = h;
+                Ok(())
+            }
+        }
+    }
+
+    /// Every instance of `target` is still running.
+    fn expect_running(&mut self, target: &str) -> StepResult {
+        let (name, idx) = self.targets(target)?;
+        let group = self.groups.get_mut(&name).expect("target exists");
+        for &i in &idx {
+            let inst = &mut group.instances[i];
+            if let Some(exit) = inst.proc.try_exit() {
+                return Err(fail(
+                    format!("{} is no longer running: it ended with {exit}", inst.dyno),
+                    format!("{} still running", inst.dyno),
+                    format!("ended with {exit}"),
+                ));
+            }
+        }
+        self.transcript
+            .push(format!("jobs   # {target}: every instance still running"));
+        Ok(())
+    }
+
+    /// Every instance of `target` listens on its PORT and nothing else.
+    fn listening(&mut self, target: &str) -> StepResult {
+        let (name, idx) = self.targets(target)?;
+        let group = self.groups.get(&name).expect("target exists");
+        if !cfg!(target_os = "linux") {
+            self.transcript.push(format!(
+                "# {target}: which ports it listens on is not known on this system; not judged"
+            ));
+            return Ok(());
+        }
+        for &i in &idx {
+            let inst = &group.instances[i];
+            let ports = sandbox::sockets::listening_ports(inst.proc.pid());
+            let others: Vec<String> = ports
+                .iter()
+                .filter(|p| **p != inst.port)
+                .map(ToString::to_string)
+                .collect();
+            if !others.is_empty() {
+                return Err(fail(
+                    format!(
+                        "{} listens on port {} as well as on its PORT={}: the platform routes \
+                         only to PORT, so a second port is a service nobody asked for",
+                        inst.dyno,
+                        others.join(", "),
+                        inst.port
+                    ),
+                    format!("listening on {} only", inst.port),
+                    format!(
+                        "listening on {}",
+                        ports
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
+        self.transcript.push(format!(
+            "ss -ltnp   # {target}: listens on its PORT and on nothing else"
+        ));
+        Ok(())
+    }
+
+    /// No file written since the check began holds `text`.
+    fn no_trace(&mut self, n: &crate::lesson::step::NoTrace) -> StepResult {
+        let text = self.expand(&n.text, None, false);
+        let paths: Vec<std::path::PathBuf> = if n.paths.is_empty() {
+            let mut v = vec![self.sb.root.clone()];
+            v.extend(files::temp_dirs());
+            v
+        } else {
+            n.paths
+                .iter()
+                .map(|p| std::path::PathBuf::from(self.expand(p, None, false)))
+                .collect()
+        };
+        self.transcript.push(format!(
+            "grep -rl {} \"$SANDBOX\" /tmp   # must find nothing",
+            shell_quote(&text)
+        ));
+        // Other checks' sandboxes hold their own random values, never this one's.
+        let app = self.sb.app.clone();
+        match files::find_trace(&paths, &text, self.began, &app) {
+            None => Ok(()),
+            Some(found) => {
+                let shown = found.replace(&self.sb.root.display().to_string(), "$SANDBOX");
+                Err(fail(
+                    format!(
+                        "`{text}`, which only the store should hold, was written to {shown}: \
+                         the service keeps state on a disk, where other processes and \
+                         restarts cannot rely on it"
+                    ),
+                    format!("`{text}` in no file"),
+                    format!("found in {shown}"),
+                ))
+            }
+        }
     }
 
     fn await_request(&mut self, name: &str) -> StepResult {
@@ -1024,6 +1234,8 @@ impl<'a> Ctx<'a> {
             &|| false,
             || proc.output.closed(),
         );
+        // A command that ended during the drain did finish: judge its exit, not the clock.
+        let exit = exit.or_else(|| proc.try_exit());
         let Some(exit) = exit else {
             proc.stop(Duration::from_millis(200));
             self.finished.push(Finished { label, proc });

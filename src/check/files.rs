@@ -136,7 +136,117 @@ pub(super) fn glob_regex(glob: &str) -> Regex {
     Regex::new(&re).expect("escaped glob")
 }
 
-pub(super) fn source(app: &Path, shared: &Files, s: &Source) -> Result<(), Problem> {
+/// The machine's temporary folders, where a service might keep files it should not.
+pub(super) fn temp_dirs() -> Vec<std::path::PathBuf> {
+    let mut v: Vec<std::path::PathBuf> = vec![std::env::temp_dir()];
+    for d in ["/tmp", "/var/tmp", "/dev/shm"] {
+        let p = std::path::PathBuf::from(d);
+        if p.is_dir() && !v.iter().any(|q| q == &p) {
+            v.push(p);
+        }
+    }
+    v
+}
+
+/// The first file under `paths`, modified since `since`, that holds `text`. Other checks'
+/// sandboxes are skipped (they never hold this check's random values) and the search is
+/// bounded: files over 4 MiB, deep trees and huge folders are not read.
+pub(super) fn find_trace(
+    paths: &[std::path::PathBuf],
+    text: &str,
+    since: std::time::SystemTime,
+    ours: &Path,
+) -> Option<String> {
+    const MAX_FILE: u64 = 4 << 20;
+    const MAX_ENTRIES: usize = 20_000;
+    let needle = text.as_bytes();
+    let mut budget = MAX_ENTRIES;
+    let mut stack: Vec<(std::path::PathBuf, usize)> =
+        paths.iter().map(|p| (p.clone(), 0)).collect();
+    let our_root = ours.parent().unwrap_or(ours).to_path_buf();
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if budget == 0 {
+                return None;
+            }
+            budget -= 1;
+            let path = e.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if meta.is_dir() {
+                let other_sandbox = (name.starts_with(crate::sandbox::SANDBOX_PREFIX)
+                    || name.starts_with("twelve-verify-"))
+                    && !our_root.starts_with(&path);
+                if depth < 8 && !other_sandbox && name != "__pycache__" {
+                    stack.push((path, depth + 1));
+                }
+            } else if meta.is_file()
+                && meta.len() <= MAX_FILE
+                && meta.modified().is_ok_and(|m| m >= since)
+            {
+                if let Ok(bytes) = std::fs::read(&path) {
+                    if bytes.windows(needle.len()).any(|w| w == needle) {
+                        return Some(path.display().to_string());
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Python's own tokenizer, run on each file: comments (and, for "names", every string
+/// literal; for "code", docstrings) are blanked out, keeping lines and columns, so a pattern
+/// matches only code that is there to run. A file Python cannot tokenize is kept whole.
+const STRIP_PY: &str = r#"
+import io, json, sys, tokenize
+mode = sys.argv[1]
+out = {}
+for path in sys.argv[2:]:
+    try:
+        src = open(path, encoding="utf-8").read()
+        lines = src.splitlines(True)
+        grid = [list(l) for l in lines]
+        prev = tokenize.NEWLINE
+        for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+            blank = tok.type == tokenize.COMMENT
+            if tok.type == tokenize.STRING:
+                blank = mode == "names" or prev in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT)
+            if tok.type not in (tokenize.NL, tokenize.COMMENT):
+                prev = tok.type
+            if not blank:
+                continue
+            (r0, c0), (r1, c1) = tok.start, tok.end
+            for r in range(r0, r1 + 1):
+                row = grid[r - 1]
+                a = c0 if r == r0 else 0
+                b = c1 if r == r1 else len(row)
+                for c in range(a, min(b, len(row))):
+                    if row[c] != "
+":
+                        row[c] = " "
+        out[path] = "".join("".join(r) for r in grid)
+    except Exception:
+        pass
+print(json.dumps(out))
+"#;
+
+fn strip_python(bin: &Path, mode: &str, files: &[std::path::PathBuf]) -> BTreeMap<String, String> {
+    let mut cmd = std::process::Command::new(bin.join("python3"));
+    cmd.arg("-c").arg(STRIP_PY).arg(mode).args(files);
+    match cmd.output() {
+        Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout).unwrap_or_default(),
+        _ => BTreeMap::new(),
+    }
+}
+
+pub(super) fn source(app: &Path, shared: &Files, s: &Source, bin: &Path) -> Result<(), Problem> {
     for p in &s.absent {
         if app.join(p).exists() {
             return Err((
@@ -176,12 +286,31 @@ pub(super) fn source(app: &Path, shared: &Files, s: &Source) -> Result<(), Probl
             String::new(),
         )
     })?;
+    let mode = match s.scope {
+        crate::lesson::step::SourceScope::Text => None,
+        crate::lesson::step::SourceScope::Code => Some("code"),
+        crate::lesson::step::SourceScope::Names => Some("names"),
+    };
+    if let Some(mode) = mode {
+        let py: Vec<std::path::PathBuf> = texts
+            .iter()
+            .filter(|(rel, _)| rel.ends_with(".py"))
+            .map(|(rel, _)| app.join(rel))
+            .collect();
+        let stripped = strip_python(bin, mode, &py);
+        for (rel, text) in &mut texts {
+            if let Some(t) = stripped.get(&app.join(&*rel).display().to_string()) {
+                t.clone_into(text);
+            }
+        }
+    }
+    let what = if mode.is_some() { " (comments and docstrings aside)" } else { "" };
     for pat in &s.must_not_contain {
         let re = Regex::new(pat).map_err(|e| (e.to_string(), String::new(), String::new()))?;
         for (rel, text) in &texts {
             if let Some((n, line)) = text.lines().enumerate().find(|(_, l)| re.is_match(l)) {
                 return Err((
-                    format!("{rel}:{} still has what the lesson removes: /{pat}/", n + 1),
+                    format!("{rel}:{} still has what the lesson removes{what}: /{pat}/", n + 1),
                     format!("no line matching /{pat}/ in {}", s.files),
                     format!("{rel}:{}: {}", n + 1, line.trim()),
                 ));
@@ -260,14 +389,27 @@ pub(super) fn parse_requirements(text: &str) -> Result<Vec<Requirement>, String>
     Ok(out)
 }
 
+/// Versions compared as PEP 440 does: missing parts are zeros (`1.2` is `1.2.0`).
+fn padded(a: &[u64], b: &[u64]) -> (Vec<u64>, Vec<u64>) {
+    let n = a.len().max(b.len());
+    let pad = |v: &[u64]| {
+        let mut v = v.to_vec();
+        v.resize(n, 0);
+        v
+    };
+    (pad(a), pad(b))
+}
+
 fn satisfies(v: &[u64], constraints: &[(String, Vec<u64>)]) -> bool {
-    constraints.iter().all(|(op, want)| match op.as_str() {
-        "==" => v == want.as_slice(),
-        ">=" => v >= want.as_slice(),
-        "<=" => v <= want.as_slice(),
-        ">" => v > want.as_slice(),
-        "<" => v < want.as_slice(),
-        "!=" => v != want.as_slice(),
+    constraints.iter().all(|(op, want)| {
+        let (pv, pw) = padded(v, want);
+        match op.as_str() {
+        "==" => pv == pw,
+        ">=" => pv >= pw,
+        "<=" => pv <= pw,
+        ">" => pv > pw,
+        "<" => pv < pw,
+        "!=" => pv != pw,
         // ~=1.4 means >=1.4, ==1.*
         "~=" => {
             v >= want.as_slice()
@@ -276,6 +418,7 @@ fn satisfies(v: &[u64], constraints: &[(String, Vec<u64>)]) -> bool {
                 && v[..want.len() - 1] == want[..want.len() - 1]
         }
         _ => false,
+        }
     })
 }
 

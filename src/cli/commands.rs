@@ -17,6 +17,8 @@ use crate::workspace::{Status, Workspace};
 /// Exit codes: 0 passed, 1 a check failed, 2 usage, environment or pack error.
 pub const FAILED: u8 = 1;
 pub const TROUBLE: u8 = 2;
+/// A check cancelled with Ctrl-C or a signal (128 + SIGINT, as shells report it).
+pub const CANCELLED: u8 = 130;
 
 pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command.take() else {
@@ -40,7 +42,12 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor => Ok(doctor(&cli)),
         Command::Kv { port } => kv(port),
         Command::Lessons {
-            command: LessonsCommand::Verify { only },
+            command:
+                LessonsCommand::Verify {
+                    only,
+                    verbose,
+                    no_variants,
+                },
         } => {
             let pack = match Pack::load(cli.lessons.as_deref()) {
                 Ok(pack) => pack,
@@ -55,7 +62,14 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                     _ => return Err(anyhow::anyhow!("{e}")),
                 },
             };
-            super::verify::verify(&pack, &only)
+            super::verify::verify(
+                &pack,
+                &only,
+                super::verify::Options {
+                    verbose,
+                    variants: !no_variants,
+                },
+            )
         }
     }
 }

@@ -4,14 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::commands::{FAILED, TROUBLE, cancel_on_signals};
+use super::commands::{FAILED, cancel_on_signals};
 use super::paint::Paint;
 use crate::check::{self, CancelToken, LessonReport, Outcome};
-use crate::lesson::{Files, Lesson, Pack};
+use crate::lesson::{Files, Lesson, Pack, Variant, Verdict};
 
 /// What verification found for one lesson.
 #[derive(Debug)]
-pub struct Verdict {
+pub struct Findings {
     pub problems: Vec<String>,
     pub lines: Vec<String>,
 }
@@ -28,7 +28,7 @@ pub fn judge(
     starter: &LessonReport,
     solution: &LessonReport,
     p: Paint,
-) -> Verdict {
+) -> Findings {
     let mut problems = Vec::new();
     let mut lines = Vec::new();
     for sf in &lesson.starter_fails {
@@ -98,10 +98,114 @@ pub fn judge(
         });
         problems.push(format!("solution fails `{}`: {why}", c.id));
     }
-    Verdict { problems, lines }
+    Findings { problems, lines }
 }
 
-pub fn verify(pack: &Pack, only: &[String]) -> anyhow::Result<ExitCode> {
+/// What `lessons verify` covers and shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub verbose: bool,
+    pub variants: bool,
+}
+
+/// Judge a variant's report against the verdict it declares.
+pub fn judge_variant(v: &Variant, report: &LessonReport) -> Result<String, String> {
+    let summary = |c: &check::CheckReport| match &c.failure {
+        None => format!("`{}` {:?}", c.id, c.outcome).to_lowercase(),
+        Some(f) => format!("`{}` failed: {}", c.id, f.message),
+    };
+    match v.verdict {
+        Verdict::Pass => {
+            let failed: Vec<String> = report
+                .checks
+                .iter()
+                .filter(|c| c.outcome != Outcome::Passed)
+                .map(summary)
+                .collect();
+            if failed.is_empty() {
+                Ok("passes every check".into())
+            } else {
+                Err(format!(
+                    "a right fix was rejected: {}",
+                    failed.join("; ")
+                ))
+            }
+        }
+        Verdict::Fail => {
+            let id = v.check.as_deref().unwrap_or("");
+            let Some(c) = report.checks.iter().find(|c| c.id == id) else {
+                return Err(format!("no check `{id}` ran"));
+            };
+            match (&c.outcome, &c.failure) {
+                (Outcome::Failed, Some(f)) => {
+                    let text = f.full_text();
+                    let missing: Vec<&String> =
+                        v.message.iter().filter(|m| !text.contains(m.as_str())).collect();
+                    if missing.is_empty() {
+                        Ok(format!("fails `{id}`: {}", f.message))
+                    } else {
+                        Err(format!(
+                            "fails `{id}`, but its message lacks {}; it said: {}",
+                            missing
+                                .iter()
+                                .map(|m| format!("`{m}`"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            f.message
+                        ))
+                    }
+                }
+                (Outcome::Passed, _) => Err(format!(
+                    "a wrong fix was accepted: `{id}` passed{}",
+                    {
+                        let others: Vec<String> = report
+                            .checks
+                            .iter()
+                            .filter(|c| c.outcome == Outcome::Failed)
+                            .map(summary)
+                            .collect();
+                        if others.is_empty() {
+                            " (and so did every other check)".to_string()
+                        } else {
+                            format!(" (other checks: {})", others.join("; "))
+                        }
+                    }
+                )),
+                (o, _) => Err(format!("`{id}` ended as {o:?}").to_lowercase()),
+            }
+        }
+    }
+}
+
+/// Where a lesson's rules stand: the lines to show and the rules no check enforces.
+pub fn judge_rules(lesson: &Lesson, p: Paint, verbose: bool) -> (Vec<String>, Vec<String>) {
+    let mut lines = Vec::new();
+    let mut problems = Vec::new();
+    if lesson.rules.is_empty() {
+        lines.push(p.dim("· no rules listed (a `[[rules]]` table maps each rule the text states to its checks)"));
+        return (lines, problems);
+    }
+    let enforced = lesson.rules.iter().filter(|r| !r.checks.is_empty()).count();
+    lines.push(format!(
+        "{} {} of {} rules enforced by a check",
+        if enforced == lesson.rules.len() { p.green("✓") } else { p.red("✗") },
+        enforced,
+        lesson.rules.len()
+    ));
+    for r in &lesson.rules {
+        if r.checks.is_empty() {
+            problems.push(format!(
+                "rule \"{}\" ({}:{}) is enforced by no check: add a check, or drop the sentence",
+                r.text, lesson.toml_path, r.line
+            ));
+        } else if verbose {
+            lines.push(p.dim(&format!("    {} ← {}", r.text, r.checks.join(", "))));
+        }
+    }
+    (lines, problems)
+}
+
+pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<ExitCode> {
     let lessons: Vec<&Lesson> = if only.is_empty() {
         pack.lessons.iter().collect()
     } else {
@@ -116,34 +220,103 @@ pub fn verify(pack: &Pack, only: &[String]) -> anyhow::Result<ExitCode> {
     let tmp = tempfile::Builder::new()
         .prefix("twelve-verify-")
         .tempdir()?;
+    // Per lesson: starter, solution, then each variant.
     let mut jobs_dirs = Vec::new();
     for l in &lessons {
-        let s = materialise(
-            tmp.path(),
-            &format!("starter-{}", l.dir_name),
-            &pack.shared,
-            &l.starter,
-        )?;
-        let v = materialise(
-            tmp.path(),
-            &format!("solution-{}", l.dir_name),
-            &pack.shared,
-            &l.solution,
-        )?;
-        jobs_dirs.push((*l, s));
-        jobs_dirs.push((*l, v));
+        let mut sets: Vec<(String, &crate::lesson::Files)> = vec![
+            (format!("starter-{}", l.dir_name), &l.starter),
+            (format!("solution-{}", l.dir_name), &l.solution),
+        ];
+        if opts.variants {
+            for v in &l.variants {
+                sets.push((format!("variant-{}-{}", l.dir_name, v.name), &v.files));
+            }
+        }
+        for (name, files) in sets {
+            let d = materialise(tmp.path(), &name, &pack.shared, files)?;
+            jobs_dirs.push((*l, d));
+        }
     }
     let jobs: Vec<(&Lesson, &Path)> = jobs_dirs.iter().map(|(l, d)| (*l, d.as_path())).collect();
     let cancel = CancelToken::new();
     cancel_on_signals(&cancel)?;
     let reports = check::run_lessons(pack, &jobs, &cancel, None);
     if cancel.is_cancelled() {
-        return Ok(ExitCode::from(TROUBLE));
+        return Ok(ExitCode::from(super::commands::CANCELLED));
     }
     let p = Paint::detect();
     let mut bad = 0;
-    for (i, l) in lessons.iter().enumerate() {
-        let v = judge(l, &reports[2 * i], &reports[2 * i + 1], p);
+    let mut at = 0;
+    let mut variant_total = 0;
+    for l in &lessons {
+        let starter = &reports[at];
+        let solution = &reports[at + 1];
+        at += 2;
+        let mut v = judge(l, starter, solution, p);
+        let (rule_lines, rule_problems) = judge_rules(l, p, opts.verbose);
+        v.lines.extend(rule_lines);
+        v.problems.extend(rule_problems);
+        if opts.verbose {
+            for (label, r) in [("starter", starter), ("solution", solution)] {
+                for c in r.checks.iter().filter(|c| c.outcome == Outcome::Failed) {
+                    if let Some(f) = &c.failure {
+                        for o in &f.outputs {
+                            let tail: Vec<&String> = o.stdout.iter().chain(&o.stderr).collect();
+                            if !tail.is_empty() {
+                                v.lines.push(p.dim(&format!(
+                                    "    {label} `{}`, {}: {}",
+                                    c.id,
+                                    o.process,
+                                    tail.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ⏎ ")
+                                )));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if opts.variants {
+            let n = l.variants.len();
+            variant_total += n;
+            let right = l.variants.iter().filter(|v| v.verdict == Verdict::Pass).count();
+            let mut wrong_verdicts = 0;
+            for var in &l.variants {
+                let r = &reports[at];
+                at += 1;
+                match judge_variant(var, r) {
+                    Ok(said) => {
+                        if opts.verbose {
+                            v.lines.push(format!(
+                                "  {} {} ({}): {said}",
+                                p.green("✓"),
+                                var.name,
+                                match var.verdict {
+                                    Verdict::Pass => "right",
+                                    Verdict::Fail => "wrong",
+                                }
+                            ));
+                        }
+                    }
+                    Err(e) => {
+                        wrong_verdicts += 1;
+                        v.problems.push(format!(
+                            "variant {} ({}; {}): {e}",
+                            var.name, var.why, var.path
+                        ));
+                    }
+                }
+            }
+            if n > 0 {
+                v.lines.push(format!(
+                    "{} {} of {n} variants judged as declared ({right} right fixes, {} wrong)",
+                    if wrong_verdicts == 0 { p.green("✓") } else { p.red("✗") },
+                    n - wrong_verdicts,
+                    n - right
+                ));
+            } else {
+                v.lines.push(p.dim("· no variants (lessons/NN-slug/variants/*.toml)"));
+            }
+        }
         println!(
             "{}",
             p.bold(&format!("Lesson {} · {}", l.number, l.dir_name))
@@ -159,10 +332,15 @@ pub fn verify(pack: &Pack, only: &[String]) -> anyhow::Result<ExitCode> {
         }
     }
     println!(
-        "\n{} of {} lessons verified from {}",
+        "\n{} of {} lessons verified from {}{}",
         lessons.len() - bad,
         lessons.len(),
-        pack.source
+        pack.source,
+        if opts.variants {
+            format!(" ({variant_total} variants)")
+        } else {
+            String::new()
+        }
     );
     Ok(if bad == 0 {
         ExitCode::SUCCESS

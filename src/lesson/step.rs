@@ -75,6 +75,21 @@ pub enum Step {
         #[serde(default = "default_requirements")]
         requirements: String,
     },
+    /// Every instance of a process is still running (none exited, none daemonized away).
+    ExpectRunning {
+        target: String,
+    },
+    /// Every instance listens on its own `PORT` and on nothing else.
+    Listening {
+        target: String,
+    },
+    /// No file under the sandbox or the machine's temporary folders, written since the check
+    /// began, holds `text` (state kept on a shared disk).
+    NoTrace(NoTrace),
+    /// A pack scenario's steps, inserted here when the pack is loaded.
+    Include {
+        scenario: String,
+    },
 }
 
 impl Step {
@@ -98,6 +113,10 @@ impl Step {
             Step::ReadOnly { .. } => "read_only",
             Step::Source(_) => "source",
             Step::Install { .. } => "install",
+            Step::ExpectRunning { .. } => "expect_running",
+            Step::Listening { .. } => "listening",
+            Step::NoTrace(_) => "no_trace",
+            Step::Include { .. } => "include",
         }
     }
 
@@ -146,6 +165,10 @@ impl Step {
             Step::Source(s) => {
                 out.extend(s.must_contain.iter().map(String::as_str));
                 out.extend(s.must_not_contain.iter().map(String::as_str));
+            }
+            Step::NoTrace(n) => {
+                out.push(&n.text);
+                out.extend(n.paths.iter().map(String::as_str));
             }
             Step::ExpectKv(e) => {
                 out.extend(e.keys_present.iter().map(String::as_str));
@@ -264,6 +287,8 @@ pub struct Http {
     #[serde(default, deserialize_with = "opt_duration")]
     pub timeout: Option<Duration>,
     pub background: Option<String>,
+    /// Send this many copies of the request at once (each is judged by `expect`).
+    pub concurrent: Option<usize>,
     pub expect: Option<HttpExpect>,
     #[serde(default)]
     pub save: BTreeMap<String, String>,
@@ -276,6 +301,10 @@ pub struct HttpExpect {
     pub status: Option<StatusExpect>,
     #[serde(default)]
     pub refused: bool,
+    /// The request must not be served: the process has exited, the connection is refused or
+    /// dropped, or the answer is a 5xx (a service without its backing service or config).
+    #[serde(default)]
+    pub unserved: bool,
     #[serde(default)]
     pub body_contains: Vec<String>,
     #[serde(default)]
@@ -484,6 +513,32 @@ pub struct Source {
     pub absent: Vec<String>,
     #[serde(default)]
     pub present: Vec<String>,
+    /// What of a Python file patterns see: all of it, or its code only.
+    #[serde(default)]
+    pub scope: SourceScope,
+}
+
+/// What of a Python file a `source` pattern is matched against.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceScope {
+    /// The whole text.
+    #[default]
+    Text,
+    /// Code without comments and docstrings (Python's own tokenizer decides).
+    Code,
+    /// Code without comments and without any string literal.
+    Names,
+}
+
+/// `no_trace`: a value the check made up must not be found on disk outside the store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoTrace {
+    pub text: String,
+    /// Folders to search; default: the sandbox and the machine's temporary folders.
+    #[serde(default)]
+    pub paths: Vec<String>,
 }
 
 fn default_glob() -> String {

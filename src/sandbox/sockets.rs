@@ -90,6 +90,12 @@ pub fn listening_ports(pgid: i32) -> Vec<u16> {
     ports.into_iter().collect()
 }
 
+/// Whether a process of group `pgid` listens on `port` (true where this cannot be known, so
+/// readiness falls back to "something accepts").
+pub fn owns_port(pgid: i32, port: u16) -> bool {
+    !cfg!(target_os = "linux") || listening_ports(pgid).contains(&port)
+}
+
 /// Whether a process of group `pgid` has accepted the connection from `client_port` to
 /// `server_port` (None where this cannot be known).
 pub fn accepted(pgid: i32, server_port: u16, client_port: u16) -> Option<bool> {
