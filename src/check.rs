@@ -98,10 +98,17 @@ pub fn run_lessons(
     cancel: &CancelToken,
     events: Option<EventSink<'_>>,
 ) -> Vec<LessonReport> {
-    let width = std::thread::available_parallelism()
-        .map_or(2, std::num::NonZeroUsize::get)
-        .clamp(2, 4)
-        * 2;
+    // TWELVE_JOBS caps how many lessons run at once (for a busy machine).
+    let width = std::env::var("TWELVE_JOBS")
+        .ok()
+        .and_then(|j| j.parse::<usize>().ok())
+        .filter(|j| *j > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(2, std::num::NonZeroUsize::get)
+                .clamp(2, 4)
+                * 2
+        });
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: std::sync::Mutex<Vec<Option<LessonReport>>> =
         std::sync::Mutex::new(vec![None; jobs.len()]);

@@ -1123,7 +1123,7 @@ impl Scope {
                 ("router", n) => self.routers.contains(n),
                 ("sandbox" | "app" | "checks", "") => true,
                 ("saved", n) => self.saved.contains(n),
-                ("random", n) => !n.is_empty(),
+                ("random" | "unused", n) => !n.is_empty(),
                 _ => false,
             };
             if !ok {

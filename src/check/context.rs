@@ -298,6 +298,15 @@ impl<'a> Ctx<'a> {
             ("app", "") => self.sb.app.display().to_string(),
             ("checks", "") => self.sb.root.join("checks").display().to_string(),
             ("saved", n) => self.saved.get(n)?.clone(),
+            ("unused", n) => {
+                let key = format!("unused.{n}");
+                if let Some(v) = self.random.get(&key) {
+                    return Some(v.clone());
+                }
+                let port = sandbox::free_port().ok()?.to_string();
+                self.random.insert(key, port.clone());
+                port
+            }
             ("random", n) => self
                 .random
                 .entry(n.to_string())
