@@ -228,8 +228,7 @@ for path in sys.argv[2:]:
                 a = c0 if r == r0 else 0
                 b = c1 if r == r1 else len(row)
                 for c in range(a, min(b, len(row))):
-                    if row[c] != "
-":
+                    if row[c] != "\n":
                         row[c] = " "
         out[path] = "".join("".join(r) for r in grid)
     except Exception:

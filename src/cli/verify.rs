@@ -308,7 +308,7 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
             }
             if n > 0 {
                 v.lines.push(format!(
-                    "{} {} of {n} variants judged as declared ({right} right fixes, {} wrong)",
+                    "{} {} of {n} variants judged as declared ({right} right, {} wrong)",
                     if wrong_verdicts == 0 { p.green("✓") } else { p.red("✗") },
                     n - wrong_verdicts,
                     n - right

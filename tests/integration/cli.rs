@@ -427,6 +427,52 @@ fn lessons_verify_runs_every_step_kind() {
 }
 
 #[test]
+fn the_grader_judges_variants_and_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = test_pack("grader", tmp.path());
+    let p = pack.to_str().unwrap();
+    let r = Twelve::new(tmp.path())
+        .args(&["lessons", "verify", "-v", "--lessons", p])
+        .run();
+    r.code(0)
+        .stdout_has("3 of 3 rules enforced by a check")
+        .stdout_has("8 of 8 variants judged as declared (1 right, 7 wrong)")
+        .stdout_has("starter fails `concurrent` as intended: of 20")
+        .stdout_has("read-then-write (wrong): fails `concurrent`");
+
+    // A rule no check enforces fails verification, naming the rule.
+    let toml = pack.join("lessons/01-counter/lesson.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text = text.replace(
+        "[[checks]]\nid = \"concurrent\"",
+        "[[rules]]\nrule = \"never sleeps\"\n\n[[checks]]\nid = \"concurrent\"",
+    );
+    std::fs::write(&toml, &text).unwrap();
+    Twelve::new(tmp.path())
+        .args(&["lessons", "verify", "--no-variants", "--lessons", p])
+        .run()
+        .code(1)
+        .stdout_has("rule \"never sleeps\"")
+        .stdout_has("is enforced by no check");
+
+    // A variant whose edit does not match its base is a load error with file and line; so
+    // is a variant naming an unknown check, and an include of a missing scenario.
+    std::fs::write(
+        pack.join("lessons/01-counter/variants/stale.toml"),
+        "verdict = \"fail\"\nwhy = \"x\"\ncheck = \"nope\"\n\n[[edit]]\nfile = \"app.py\"\nfind = \"not in the file\"\nreplace = \"\"\n",
+    )
+    .unwrap();
+    std::fs::write(&toml, text.replace("scenario = \"health\"", "scenario = \"wealth\"")).unwrap();
+    Twelve::new(tmp.path())
+        .args(&["lessons", "verify", "--lessons", p])
+        .run()
+        .code(2)
+        .stderr_has("lessons/01-counter/variants/stale.toml:3: unknown check `nope`")
+        .stderr_has("lessons/01-counter/variants/stale.toml:5: edit of `app.py`: `find` occurs 0 times")
+        .stderr_has("includes scenario `wealth`, but there is no lessons/_scenarios/wealth.toml");
+}
+
+#[test]
 fn a_broken_pack_is_reported_with_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let pack = repo().join("tests/packs/broken");
