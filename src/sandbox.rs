@@ -4,6 +4,7 @@
 //! The sandbox is a hygiene boundary, not a security boundary: it keeps a check's processes,
 //! files and ports from leaking, but it does not contain deliberately malicious code.
 
+pub mod fair;
 pub mod http;
 pub mod kv;
 pub mod output;

@@ -20,6 +20,7 @@ use crate::sandbox::kv::KvServer;
 use crate::sandbox::output::{Line, StreamKind};
 use crate::sandbox::process::{self, Limits, Spec, Supervised};
 use crate::sandbox::router::Router;
+use crate::sandbox::fair::{self, FairClock};
 use crate::sandbox::{self, Python, Sandbox};
 
 const READY_WITHIN: Duration = Duration::from_secs(5);
@@ -616,11 +617,13 @@ impl<'a> Ctx<'a> {
     }
 
     fn wait_ready(&mut self, name: &str, i: usize, ready: &Ready, within: Duration) -> StepResult {
-        let deadline = self.until(within);
+        let hard = self.deadline;
         let cancel = self.cancel;
         let stop = || cancel.is_cancelled();
         let inst = &mut self.groups.get_mut(name).expect("group exists").instances[i];
         let started = Instant::now();
+        // The bound counts the program's own time, not time a busy machine kept it waiting.
+        let mut clock = FairClock::new(inst.proc.pid(), within);
         let what = match ready {
             Ready::None => return Ok(()),
             Ready::Port => format!("{} accepting connections on PORT={}", inst.dyno, inst.port),
@@ -637,8 +640,9 @@ impl<'a> Ctx<'a> {
                 // Only a listener of the started process counts: another program on the
                 // same port is not the learner's service.
                 let ours = || sandbox::port_open(port) && sandbox::sockets::owns_port(pgid, port);
-                sandbox::wait_until(deadline, &stop, || ours() || proc.try_exit().is_some())
-                    && ours()
+                fair::wait(&mut clock, hard, &stop, || {
+                    ours() || proc.try_exit().is_some()
+                }) && ours()
                     && proc.try_exit().is_none()
             }
             Ready::Stdout { stdout } => {
@@ -646,7 +650,7 @@ impl<'a> Ctx<'a> {
                 let out = std::sync::Arc::clone(&inst.proc.output);
                 let mut exited = false;
                 loop {
-                    let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
+                    let slice = (Instant::now() + Duration::from_millis(50)).min(hard);
                     if out
                         .wait_for(slice, &stop, &|l: &Line| {
                             l.stream == StreamKind::Stdout && re.is_match(&l.text)
@@ -655,7 +659,7 @@ impl<'a> Ctx<'a> {
                     {
                         break true;
                     }
-                    if exited || Instant::now() >= deadline || stop() {
+                    if exited || clock.expired() || Instant::now() >= hard || stop() {
                         break false;
                     }
                     // One more look after the process ended, for lines still in the pipe.
@@ -667,7 +671,8 @@ impl<'a> Ctx<'a> {
             return Ok(());
         }
         let failing = Some((inst.port, inst.dyno.clone()));
-        let result = Self::not_ready(inst, ready, within, &what, started);
+        let _ = started;
+        let result = Self::not_ready(inst, ready, within, &what, &mut clock);
         self.last_started = failing;
         result
     }
@@ -677,7 +682,7 @@ impl<'a> Ctx<'a> {
         ready: &Ready,
         within: Duration,
         what: &str,
-        started: Instant,
+        clock: &mut FairClock,
     ) -> StepResult {
         let what = what.to_string();
         if let Some(exit) = inst.proc.try_exit() {
@@ -702,7 +707,7 @@ impl<'a> Ctx<'a> {
                 format!("the process ended with {exit}"),
             ));
         }
-        let waited = format!("{:.1}s", started.elapsed().as_secs_f64());
+        let waited = clock.summary();
         let mut observed = format!("nothing within {waited}");
         if matches!(ready, Ready::Port) {
             let others = sandbox::sockets::listening_ports(inst.proc.pid());
@@ -1234,9 +1239,13 @@ impl<'a> Ctx<'a> {
         let command = command.replace(&self.sb.root.display().to_string(), "$SANDBOX");
         let label = format!("run: {command}");
         let within = r.within.unwrap_or(RUN_WITHIN);
-        let deadline = self.until(within);
+        let hard = self.deadline;
         let cancel = self.cancel;
-        let exit = proc.wait_until(deadline, &|| cancel.is_cancelled());
+        let mut clock = FairClock::new(proc.pid(), within);
+        fair::wait(&mut clock, hard, &|| cancel.is_cancelled(), || {
+            proc.try_exit().is_some()
+        });
+        let exit = proc.try_exit();
         // Let the readers drain what is still in the pipes.
         sandbox::wait_until(
             Instant::now() + Duration::from_millis(500),
@@ -1341,12 +1350,21 @@ impl<'a> Ctx<'a> {
         cause: &str,
     ) -> StepResult {
         let within = e.within.unwrap_or(EXIT_WITHIN);
-        let deadline = self.until(within);
+        let hard = self.deadline;
         let cancel = self.cancel;
         let group = self.groups.get_mut(name).expect("target exists");
-        for &i in idx {
+        // One bound for all instances, which were signalled together.
+        let clocks: Vec<(usize, FairClock)> = idx
+            .iter()
+            .map(|&i| (i, FairClock::new(group.instances[i].proc.pid(), within)))
+            .collect();
+        for (i, mut clock) in clocks {
             let inst = &mut group.instances[i];
-            let Some(exit) = inst.proc.wait_until(deadline, &|| cancel.is_cancelled()) else {
+            let proc = &mut inst.proc;
+            fair::wait(&mut clock, hard, &|| cancel.is_cancelled(), || {
+                proc.try_exit().is_some()
+            });
+            let Some(exit) = inst.proc.try_exit() else {
                 return Err(fail(
                     format!(
                         "{} was still running {} after {cause}",
@@ -1354,7 +1372,7 @@ impl<'a> Ctx<'a> {
                         humantime::format_duration(within)
                     ),
                     format!("{} within {}", e.code, humantime::format_duration(within)),
-                    "still running",
+                    format!("still running after {}", clock.summary()),
                 ));
             };
             if !e.code.accepts(exit.code) {
