@@ -115,6 +115,15 @@ pub enum LessonsCommand {
 
 /// Parse arguments, run, and turn errors into exit code 2 with a message.
 pub fn main() -> ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|a| a == crate::sandbox::keeper::SUBCOMMAND) {
+        crate::sandbox::keeper::serve();
+        return ExitCode::SUCCESS;
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        crate::sandbox::keeper::enable(exe);
+    }
+    // Folders left by a `twelve` that was killed before it could clean up.
+    crate::sandbox::keeper::sweep();
     install_panic_cleanup();
     let cli = Cli::parse();
     match commands::run(cli) {

@@ -6,6 +6,7 @@
 
 pub mod fair;
 pub mod http;
+pub mod keeper;
 pub mod kv;
 pub mod output;
 pub mod process;
@@ -153,11 +154,30 @@ pub fn cleanup_all() {
 
 /// The prefix of every sandbox folder's name (tests look for leftovers by it).
 pub const SANDBOX_PREFIX: &str = "twelve-check-";
+/// The prefix of `lessons verify`'s folders.
+pub const VERIFY_PREFIX: &str = "twelve-verify-";
+/// In every sandbox folder: who made it (see [`keeper::sweep`]).
+pub const OWNER_FILE: &str = ".owner";
+
+/// A temporary folder named `prefix…`, announced to the keeper and stamped with its owner.
+pub fn owned_tempdir(prefix: &str) -> io::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
+    std::fs::write(dir.path().join(OWNER_FILE), keeper::owner_stamp())?;
+    keeper::folder(dir.path(), true);
+    Ok(dir)
+}
+
+/// Kill what still runs in an abandoned folder and remove it.
+pub(crate) fn remove_abandoned(dir: &Path) {
+    kill_strays(dir);
+    make_writable(dir);
+    let _ = std::fs::remove_dir_all(dir);
+}
 
 impl Sandbox {
     /// Create the folder tree and link the interpreter.
     pub fn new(python: &Python) -> io::Result<Sandbox> {
-        let dir = tempfile::Builder::new().prefix(SANDBOX_PREFIX).tempdir()?;
+        let dir = owned_tempdir(SANDBOX_PREFIX)?;
         // Canonical, so paths in messages match what processes see (macOS /var -> /private/var).
         let root = dir.path().canonicalize()?;
         live_dirs().insert(root.clone());
@@ -207,6 +227,7 @@ impl Drop for Sandbox {
         kill_strays(&self.root);
         make_writable(&self.root);
         if let Some(dir) = self.dir.take() {
+            keeper::folder(dir.path(), false);
             let _ = dir.close();
         }
         live_dirs().remove(&self.root);

@@ -75,12 +75,16 @@ impl Progress {
 
     /// Count a check run of a lesson.
     pub fn record(&mut self, lesson: &Lesson, report: &LessonReport) {
-        let p = self.lesson_mut(lesson);
+        ProgressChange::checked(lesson, report).apply(self);
+    }
+
+    fn record_result(&mut self, dir_name: &str, passed: bool, summary: &str) {
+        let p = self.lessons.entry(dir_name.to_string()).or_default();
         let now = now();
         p.attempts += 1;
         p.last_checked = Some(now.clone());
-        p.last_result = Some(report.summary());
-        if report.passed() {
+        p.last_result = Some(summary.to_string());
+        if passed {
             p.status = Status::Passed;
             if p.first_pass.is_none() {
                 p.first_pass = Some(now);
@@ -102,6 +106,44 @@ impl Progress {
             .iter()
             .filter(|l| self.lesson(l).status == Status::Passed)
             .count()
+    }
+}
+
+/// One change to progress, replayed on what the file holds at the moment it is saved: two
+/// programs (the TUI and a `twelve hint` in another terminal) never erase each other's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProgressChange {
+    /// A check of a lesson ran to a verdict.
+    Checked {
+        lesson: String,
+        passed: bool,
+        summary: String,
+    },
+    /// Hints revealed so far (never goes down).
+    Hints { lesson: String, revealed: u32 },
+}
+
+impl ProgressChange {
+    pub fn checked(lesson: &Lesson, report: &LessonReport) -> ProgressChange {
+        ProgressChange::Checked {
+            lesson: lesson.dir_name.clone(),
+            passed: report.passed(),
+            summary: report.summary(),
+        }
+    }
+
+    pub fn apply(&self, p: &mut Progress) {
+        match self {
+            ProgressChange::Checked {
+                lesson,
+                passed,
+                summary,
+            } => p.record_result(lesson, *passed, summary),
+            ProgressChange::Hints { lesson, revealed } => {
+                let lp = p.lessons.entry(lesson.clone()).or_default();
+                lp.hints_revealed = lp.hints_revealed.max(*revealed);
+            }
+        }
     }
 }
 
@@ -217,12 +259,12 @@ impl Workspace {
         self.state_dir().join("progress.toml")
     }
 
-    /// Read progress. A file that cannot be read is moved aside as `progress.toml.bak-<time>`
+    /// Read progress. A file that cannot be read is moved aside as `progress.toml.damaged-<time>`
     /// and a fresh record is returned with a message saying so.
     pub fn load_progress(&self) -> (Progress, Option<String>) {
         let path = self.progress_path();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return (Progress::default(), None);
             }
@@ -233,25 +275,35 @@ impl Workspace {
                 );
             }
         };
-        match toml::from_str::<Progress>(&text) {
-            Ok(p) => (p, None),
-            Err(e) => {
-                let stamp = SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs());
-                let aside = path.with_file_name(format!("progress.toml.bak-{stamp}"));
-                let moved = std::fs::rename(&path, &aside).is_ok();
+        let parsed = match std::str::from_utf8(&bytes) {
+            Err(e) => Err(format!("not text at byte {}", e.valid_up_to())),
+            Ok(text) => toml::from_str::<Progress>(text).map_err(|e| {
                 let line = e
                     .span()
                     .map_or(0, |s| text[..s.start].matches('\n').count() + 1);
-                let msg = if moved {
-                    format!(
-                        "the progress file was damaged (line {line}: {}); it was kept as {} and progress starts afresh",
-                        e.message().trim(),
+                format!("line {line}: {}", e.message().trim())
+            }),
+        };
+        match parsed {
+            Ok(p) => (p, None),
+            Err(why) => {
+                // A unique name: two damaged files never share one backup.
+                let stamp = SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos());
+                let aside = path.with_file_name(format!(
+                    "progress.toml.damaged-{stamp}-{}",
+                    std::process::id()
+                ));
+                let msg = match std::fs::rename(&path, &aside) {
+                    Ok(()) => format!(
+                        "the progress file was damaged ({why}); it was kept as {} and progress starts afresh",
                         aside.display()
-                    )
-                } else {
-                    format!("the progress file is damaged: {}", e.message().trim())
+                    ),
+                    Err(e) => format!(
+                        "the progress file {} is damaged ({why}) and could not be moved aside ({e})",
+                        path.display()
+                    ),
                 };
                 (Progress::default(), Some(msg))
             }
@@ -264,12 +316,35 @@ impl Workspace {
         write_atomic(&self.progress_path(), text.as_bytes())
     }
 
-    /// Load, change and save progress in one go.
-    pub fn update_progress(&self, f: impl FnOnce(&mut Progress)) -> anyhow::Result<Progress> {
-        let (mut p, _) = self.load_progress();
+    /// Load, change and save progress in one go, holding `.twelve/progress.lock` so that
+    /// another `twelve` cannot write in between (no lost update).
+    /// Also returns a warning to show when the file was damaged (and kept aside).
+    pub fn update_progress(
+        &self,
+        f: impl FnOnce(&mut Progress),
+    ) -> anyhow::Result<(Progress, Option<String>)> {
+        let _lock = self.lock_progress()?;
+        let (mut p, warning) = self.load_progress();
         f(&mut p);
         self.save_progress(&p)?;
-        Ok(p)
+        Ok((p, warning))
+    }
+
+    /// Apply one change to the progress on disk (see [`ProgressChange`]).
+    pub fn apply(&self, change: &ProgressChange) -> anyhow::Result<(Progress, Option<String>)> {
+        self.update_progress(|p| change.apply(p))
+    }
+
+    fn lock_progress(&self) -> anyhow::Result<nix::fcntl::Flock<std::fs::File>> {
+        let path = self.state_dir().join("progress.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open `{}`", path.display()))?;
+        nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, e)| anyhow::anyhow!("cannot lock `{}`: {e}", path.display()))
     }
 }
 
@@ -326,7 +401,7 @@ mod tests {
         assert_eq!(p, Progress::default());
         let msg = msg.unwrap();
         assert!(
-            msg.contains("kept as") && msg.contains("progress.toml.bak-"),
+            msg.contains("kept as") && msg.contains("progress.toml.damaged-"),
             "{msg}"
         );
         let aside: Vec<_> = std::fs::read_dir(ws.state_dir())
@@ -335,7 +410,7 @@ mod tests {
             .filter(|e| {
                 e.file_name()
                     .to_string_lossy()
-                    .starts_with("progress.toml.bak-")
+                    .starts_with("progress.toml.damaged-")
             })
             .collect();
         assert_eq!(aside.len(), 1);
@@ -364,5 +439,46 @@ mod tests {
         );
         ws.save_progress(&p).unwrap();
         assert_eq!(ws.load_progress(), (p, None));
+    }
+
+    #[test]
+    fn concurrent_writers_lose_no_update() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join(STATE_DIR)).unwrap();
+        let root = tmp.path().to_path_buf();
+        // 200 pairs: one writer records checks of a lesson, the other hints of another, each
+        // through its own handle (as two programs would).
+        let writers: Vec<_> = ["03-config", "07-port-binding"]
+            .into_iter()
+            .enumerate()
+            .map(|(w, lesson)| {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    let ws = Workspace::open(root);
+                    for i in 0..200 {
+                        let change = if w == 0 {
+                            ProgressChange::Checked {
+                                lesson: lesson.into(),
+                                passed: false,
+                                summary: format!("{i}"),
+                            }
+                        } else {
+                            ProgressChange::Hints {
+                                lesson: lesson.into(),
+                                revealed: i + 1,
+                            }
+                        };
+                        ws.apply(&change).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let (p, warning) = Workspace::open(root).load_progress();
+        assert_eq!(warning, None);
+        assert_eq!(p.lessons["03-config"].attempts, 200);
+        assert_eq!(p.lessons["07-port-binding"].hints_revealed, 200);
     }
 }

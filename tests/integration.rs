@@ -2,6 +2,7 @@
 
 mod integration {
     pub mod cli;
+    pub mod faults;
     pub mod fixes;
     pub mod harness;
     pub mod hostile;

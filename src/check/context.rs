@@ -611,8 +611,61 @@ impl<'a> Ctx<'a> {
         self.groups.insert(name.clone(), group);
         result?;
         for i in first..first + s.instances {
-            self.wait_ready(&name, i, &ready, within)?;
+            let mut attempts = 0;
+            loop {
+                match self.wait_ready(&name, i, &ready, within) {
+                    Ok(()) => break,
+                    Err(f) if attempts < 3 && self.port_was_taken(&name, i) => {
+                        // Another program (another `twelve`, another learner) took the port
+                        // between its choice and the bind: pick another, invisibly.
+                        attempts += 1;
+                        let _ = f;
+                        self.start_again_elsewhere(&name, i, s)?;
+                    }
+                    Err(f) => return Err(f),
+                }
+            }
         }
+        Ok(())
+    }
+
+    /// Whether instance `i` of `name` died because its port was already taken by a process
+    /// that is not its own.
+    fn port_was_taken(&mut self, name: &str, i: usize) -> bool {
+        let inst = &mut self.groups.get_mut(name).expect("group exists").instances[i];
+        if inst.proc.try_exit().is_none() || !sandbox::port_open(inst.port) {
+            return false;
+        }
+        inst.proc.output.lines().iter().any(|l| {
+            l.text.contains("Address already in use") || l.text.contains("EADDRINUSE")
+        })
+    }
+
+    fn start_again_elsewhere(&mut self, name: &str, i: usize, s: &Start) -> StepResult {
+        let port = sandbox::free_port()
+            .map_err(|e| fail(format!("no free port: {e}"), "a free port", e.to_string()))?;
+        let (dyno, old, command, isolated) = {
+            let g = &self.groups[name];
+            let inst = &g.instances[i];
+            (inst.dyno.clone(), inst.port, inst.command.clone(), g.isolated)
+        };
+        let mut env = BTreeMap::new();
+        env.insert("PORT".to_string(), port.to_string());
+        env.insert("DYNO".to_string(), dyno.clone());
+        for (k, v) in &s.env {
+            let v = self.expand(v, Some((port, &dyno)), false);
+            env.insert(k.clone(), v);
+        }
+        self.transcript.push(format!(
+            "# port {old} was taken by another program before {dyno} could bind it: \
+             started again on {port}"
+        ));
+        let proc = self.spawn(&dyno, &command, &env, isolated)?;
+        self.last_started = Some((port, dyno.clone()));
+        let inst = &mut self.groups.get_mut(name).expect("group exists").instances[i];
+        inst.port = port;
+        inst.env = env;
+        inst.proc = proc;
         Ok(())
     }
 

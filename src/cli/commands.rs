@@ -284,15 +284,25 @@ fn check(
     if live {
         print!("\x1b[2K");
     }
-    if !cancel.is_cancelled() {
-        env.ws.update_progress(|progress| {
-            for (l, r) in lessons.iter().zip(&reports) {
-                if r.outcome != Outcome::Error {
-                    progress.record(l, r);
+    // The verdict is shown even when it cannot be recorded (a read-only workspace).
+    let unsaved = if cancel.is_cancelled() {
+        None
+    } else {
+        env.ws
+            .update_progress(|progress| {
+                for (l, r) in lessons.iter().zip(&reports) {
+                    if r.outcome != Outcome::Error {
+                        progress.record(l, r);
+                    }
                 }
-            }
-        })?;
-    }
+            })
+            .map(|(_, warning)| {
+                if let Some(w) = warning {
+                    eprintln!("twelve: warning: {w}");
+                }
+            })
+            .err()
+    };
     match format {
         Format::Human => {
             for r in &reports {
@@ -326,15 +336,17 @@ fn check(
         Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
         Format::Junit => print!("{}", report::junit(&reports)),
     }
+    if let Some(e) = unsaved {
+        eprintln!("twelve: warning: this result could not be saved to your progress: {e:#}");
+    }
     Ok(exit_for(&reports))
 }
 
 /// 0 when every lesson passed, 2 when one could not be checked, else 1.
 pub fn exit_for(reports: &[LessonReport]) -> ExitCode {
-    if reports
-        .iter()
-        .any(|r| r.outcome == Outcome::Error || r.outcome == Outcome::Cancelled)
-    {
+    if reports.iter().any(|r| r.outcome == Outcome::Cancelled) {
+        ExitCode::from(CANCELLED)
+    } else if reports.iter().any(|r| r.outcome == Outcome::Error) {
         ExitCode::from(TROUBLE)
     } else if reports.iter().all(LessonReport::passed) {
         ExitCode::SUCCESS
@@ -395,10 +407,13 @@ fn run_service(env: &Env, key: &str, port: u16) -> anyhow::Result<ExitCode> {
 fn hint(env: &Env, key: &str) -> anyhow::Result<ExitCode> {
     let lesson = env.lesson(key)?;
     let p = Paint::detect();
-    let progress = env.ws.update_progress(|progress| {
+    let (progress, warning) = env.ws.update_progress(|progress| {
         let lp = progress.lesson_mut(lesson);
         lp.hints_revealed = (lp.hints_revealed + 1).min(lesson.hints.len() as u32);
     })?;
+    if let Some(w) = warning {
+        eprintln!("twelve: warning: {w}");
+    }
     let shown = progress.lesson(lesson).hints_revealed as usize;
     for (i, h) in lesson.hints.iter().take(shown).enumerate() {
         let label = format!("Hint {}/{}:", i + 1, lesson.hints.len());

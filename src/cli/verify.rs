@@ -217,9 +217,7 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
             .collect::<anyhow::Result<_>>()?
     };
     crate::sandbox::Python::get()?;
-    let tmp = tempfile::Builder::new()
-        .prefix("twelve-verify-")
-        .tempdir()?;
+    let tmp = crate::sandbox::owned_tempdir(crate::sandbox::VERIFY_PREFIX)?;
     // Per lesson: starter, solution, then each variant.
     let mut jobs_dirs = Vec::new();
     for l in &lessons {

@@ -193,6 +193,7 @@ impl Supervised {
         let mut child = cmd.spawn()?;
         let pgid = child.id() as i32;
         live().insert(pgid);
+        super::keeper::group(pgid, true);
         let output = Output::new(hook);
         if let Some(out) = child.stdout.take() {
             output.read_from(StreamKind::Stdout, out);
@@ -272,6 +273,7 @@ impl Supervised {
         };
         reap_group(self.pgid);
         live().remove(&self.pgid);
+        super::keeper::group(self.pgid, false);
         info
     }
 }

@@ -66,6 +66,8 @@ pub enum Message {
     /// The transcript went to a clipboard tool (its name), or there is none.
     Copied(Result<String, String>),
     WorkspaceCreated(Result<(Workspace, Progress), String>),
+    /// Progress as the file holds it now (after our change, with other programs' changes).
+    ProgressLoaded(Progress),
     /// A lesson's files were reset (or could not be).
     LessonReset(Result<(), String>),
     /// Something went wrong doing an effect; shown in the footer.
@@ -113,7 +115,8 @@ pub enum Effect {
     OpenEditor(PathBuf),
     /// Put text on the clipboard.
     Copy(String),
-    SaveProgress(Progress),
+    /// Apply a change to the progress file (merged with what other programs wrote).
+    SaveProgress(crate::workspace::ProgressChange),
     ShowSolution {
         lesson: usize,
         dir: PathBuf,

@@ -104,9 +104,10 @@ impl Runtime {
                 });
                 Vec::new()
             }
-            Effect::SaveProgress(p) => match &self.workspace {
-                Some(ws) => match ws.save_progress(&p) {
-                    Ok(()) => Vec::new(),
+            Effect::SaveProgress(change) => match &self.workspace {
+                Some(ws) => match ws.apply(&change) {
+                    Ok((p, None)) => vec![Message::ProgressLoaded(p)],
+                    Ok((p, Some(w))) => vec![Message::ProgressLoaded(p), Message::Failed(w)],
                     Err(e) => vec![Message::Failed(format!(
                         "Could not save your progress: {e:#}"
                     ))],

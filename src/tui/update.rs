@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
 use crate::check::{Event, LessonReport, Outcome};
-use crate::workspace::Status;
+use crate::workspace::{ProgressChange, Status};
 
 use super::layout;
 use super::markdown;
@@ -155,6 +155,10 @@ pub fn update(m: &mut Model, msg: Message) -> Vec<Effect> {
         }
         Message::Failed(e) => {
             m.flash = Some(e);
+            Vec::new()
+        }
+        Message::ProgressLoaded(p) => {
+            m.progress = p;
             Vec::new()
         }
         Message::Terminate => quit(m),
@@ -539,7 +543,10 @@ fn reveal_hint(m: &mut Model) -> Vec<Effect> {
         return Vec::new();
     }
     lp.hints_revealed = was + 1;
-    vec![Effect::SaveProgress(m.progress.clone())]
+    vec![Effect::SaveProgress(ProgressChange::Hints {
+        lesson: lesson.dir_name.clone(),
+        revealed: was + 1,
+    })]
 }
 
 fn start_check(m: &mut Model) -> Vec<Effect> {
@@ -617,8 +624,9 @@ fn check_done(m: &mut Model, id: u64, report: LessonReport) -> Vec<Effect> {
         }
         Outcome::Passed | Outcome::Failed => {
             let was_passed = m.progress.lesson(&lesson).status == Status::Passed;
-            m.progress.record(&lesson, &report);
-            effects.push(Effect::SaveProgress(m.progress.clone()));
+            let change = ProgressChange::checked(&lesson, &report);
+            change.apply(&mut m.progress);
+            effects.push(Effect::SaveProgress(change));
             if report.passed() && !was_passed {
                 m.overlay = Some(Overlay::Passed);
             } else if report.passed() {

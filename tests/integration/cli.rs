@@ -231,7 +231,7 @@ fn a_damaged_progress_file_is_kept_aside() {
         .any(|e| {
             e.file_name()
                 .to_string_lossy()
-                .starts_with("progress.toml.bak-")
+                .starts_with("progress.toml.damaged-")
         });
     assert!(aside);
 }
@@ -552,7 +552,7 @@ fn ctrl_c_during_a_check_stops_everything() {
     )
     .unwrap();
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(2));
+    assert_eq!(status.code(), Some(130));
     assert!(
         t.elapsed() < Duration::from_secs(2),
         "took {:?} to stop",
