@@ -418,7 +418,30 @@ pub fn read_folder(dir: &Path) -> std::io::Result<Files> {
     Ok(out)
 }
 
+/// Largest file a pack may hold: lesson text, code and check scripts are small; anything
+/// bigger is a mistake (a database, a log, a build) that would be loaded into memory.
+const MAX_PACK_FILE: u64 = 4 << 20;
+
 fn read_tree(root: &Path, dir: &Path, out: &mut Files) -> std::io::Result<()> {
+    let mut seen = Vec::new();
+    read_tree_in(root, dir, out, &mut seen)
+}
+
+fn read_tree_in(
+    root: &Path,
+    dir: &Path,
+    out: &mut Files,
+    ancestors: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
+    let real = dir.canonicalize()?;
+    if let Some(a) = ancestors.iter().find(|a| **a == real) {
+        return Err(std::io::Error::other(format!(
+            "`{}` is a link back to `{}` (a symlink loop)",
+            dir.display(),
+            a.display()
+        )));
+    }
+    ancestors.push(real);
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
@@ -431,7 +454,14 @@ fn read_tree(root: &Path, dir: &Path, out: &mut Files) -> std::io::Result<()> {
         let meta = std::fs::metadata(&path)
             .map_err(|e| std::io::Error::new(e.kind(), format!("`{}`: {e}", path.display())))?;
         if meta.is_dir() {
-            read_tree(root, &path, out)?;
+            read_tree_in(root, &path, out, ancestors)?;
+        } else if meta.len() > MAX_PACK_FILE {
+            return Err(std::io::Error::other(format!(
+                "`{}` is {:.1} MB; pack files are limited to {} MB",
+                path.display(),
+                meta.len() as f64 / 1_048_576.0,
+                MAX_PACK_FILE >> 20
+            )));
         } else {
             let rel = path
                 .strip_prefix(root)
@@ -441,6 +471,7 @@ fn read_tree(root: &Path, dir: &Path, out: &mut Files) -> std::io::Result<()> {
             out.insert(rel, std::fs::read(&path)?);
         }
     }
+    ancestors.pop();
     Ok(())
 }
 
@@ -843,7 +874,7 @@ impl LessonFiles<'_> {
 
         let text_md = match self.lessons.get(&format!("{dir}/lesson.md")) {
             Some(b) if !b.iter().all(u8::is_ascii_whitespace) => {
-                String::from_utf8_lossy(b).into_owned()
+                utf8(&md_path, b, problems).unwrap_or_default().to_string()
             }
             Some(_) => {
                 problems.push(Problem {

@@ -36,6 +36,16 @@ pub(super) struct StepFail {
     message: String,
     expected: String,
     observed: String,
+    /// A process ended when it should not have: that, not the step's `fail` sentence (which
+    /// names the cause the step was written to catch), is the headline.
+    crashed: bool,
+}
+
+impl StepFail {
+    fn crashed(mut self) -> StepFail {
+        self.crashed = true;
+        self
+    }
 }
 
 type StepResult = Result<(), StepFail>;
@@ -49,6 +59,7 @@ fn fail(
         message: message.into(),
         expected: expected.into(),
         observed: observed.into(),
+        crashed: false,
     }
 }
 
@@ -183,6 +194,11 @@ impl<'a> Ctx<'a> {
 
     fn failure(&mut self, index: usize, spec: &StepSpec, f: StepFail) -> Failure {
         let (message, detail) = match &spec.fail {
+            Some(template) if f.crashed => {
+                let last = self.last_started.clone();
+                let local = last.as_ref().map(|(p, d)| (*p, d.as_str()));
+                (f.message, Some(self.expand(template, local, false)))
+            }
             Some(template) => {
                 let last = self.last_started.clone();
                 let local = last.as_ref().map(|(p, d)| (*p, d.as_str()));
@@ -758,7 +774,8 @@ impl<'a> Ctx<'a> {
                 ),
                 what,
                 format!("the process ended with {exit}"),
-            ));
+            )
+            .crashed());
         }
         let waited = clock.summary();
         let mut observed = format!("nothing within {waited}");
@@ -1121,10 +1138,11 @@ impl<'a> Ctx<'a> {
             Err(HttpError::Refused(_) | HttpError::Closed(_)) if expect.refused => return Ok(()),
             Err(e) => {
                 let mut message = format!("{what} to {target} failed: {e}");
-                if let Some(exit) = self.exit_of(target) {
+                let stopped = self.exit_of(target);
+                if let Some(exit) = &stopped {
                     message.push_str(&format!(" ({target} has stopped: {exit})"));
                 }
-                return Err(fail(
+                let f = fail(
                     message,
                     if expect.refused {
                         "the connection to be refused".to_string()
@@ -1135,7 +1153,8 @@ impl<'a> Ctx<'a> {
                             .map_or("a response".into(), |s| format!("HTTP {s}"))
                     },
                     e.to_string(),
-                ));
+                );
+                return Err(if stopped.is_some() { f.crashed() } else { f });
             }
             Ok(r) => r,
         };

@@ -407,10 +407,32 @@ fn lessons_verify_proves_the_built_in_pack() {
     let tmp = tempfile::tempdir().unwrap();
     let _heavy = heavy();
     let r = Twelve::new(tmp.path()).args(&["lessons", "verify"]).run();
+    eprintln!("lessons verify took {:?}\n{}", r.took, r.stdout);
     r.code(0)
         .stdout_has("starter fails")
-        .stdout_has("solution passes all");
-    eprintln!("lessons verify took {:?}\n{}", r.took, r.stdout);
+        .stdout_has("solution passes all")
+        .stdout_has("12 of 12 lessons verified");
+    // Every lesson maps every rule its text states to a check, and carries at least a dozen
+    // variants, right and wrong, each judged as declared.
+    let variants = regex::Regex::new(r"(\d+) of (\d+) variants judged as declared \((\d+) right, (\d+) wrong\)").unwrap();
+    let rules = regex::Regex::new(r"(\d+) of (\d+) rules enforced by a check").unwrap();
+    let mut lessons = 0;
+    for block in format!("\n{}", r.stdout).split("\nLesson ").skip(1) {
+        lessons += 1;
+        let head = block.lines().next().unwrap_or("");
+        let v = variants
+            .captures(block)
+            .unwrap_or_else(|| panic!("lesson {head}: no variants line"));
+        let n: usize = v[2].parse().unwrap();
+        let (right, wrong): (usize, usize) = (v[3].parse().unwrap(), v[4].parse().unwrap());
+        assert!(n >= 12, "lesson {head}: {n} variants");
+        assert!(right >= 4 && wrong >= 4, "lesson {head}: {right} right, {wrong} wrong");
+        let k = rules
+            .captures(block)
+            .unwrap_or_else(|| panic!("lesson {head}: no rules listed"));
+        assert_eq!(k[1], k[2], "lesson {head}: a rule without a check");
+    }
+    assert_eq!(lessons, 12);
 }
 
 #[test]
@@ -437,7 +459,7 @@ fn the_grader_judges_variants_and_rules() {
     r.code(0)
         .stdout_has("3 of 3 rules enforced by a check")
         .stdout_has("8 of 8 variants judged as declared (1 right, 7 wrong)")
-        .stdout_has("starter fails `concurrent` as intended: of 20")
+        .stdout_has("starter fails `concurrent` as intended: 20 hits sent at once")
         .stdout_has("read-then-write (wrong): fails `concurrent`");
 
     // A rule no check enforces fails verification, naming the rule.
@@ -470,6 +492,37 @@ fn the_grader_judges_variants_and_rules() {
         .stderr_has("lessons/01-counter/variants/stale.toml:3: unknown check `nope`")
         .stderr_has("lessons/01-counter/variants/stale.toml:5: edit of `app.py`: `find` occurs 0 times")
         .stderr_has("includes scenario `wealth`, but there is no lessons/_scenarios/wealth.toml");
+}
+
+#[test]
+fn pack_files_must_be_utf8_small_and_loop_free() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = test_pack("everything", tmp.path());
+    let p = pack.to_str().unwrap();
+    let md = pack.join("lessons/01-everything/lesson.md");
+    std::fs::write(&md, b"# Title\n\nsome text\n\xff\xfe broken\n").unwrap();
+    Twelve::new(tmp.path())
+        .args(&["lessons", "verify", "--lessons", p])
+        .run()
+        .code(2)
+        .stderr_has("lessons/01-everything/lesson.md:4: not UTF-8 text");
+    std::fs::write(&md, "# Title\n").unwrap();
+
+    let big = pack.join("sandbox-apps/01-everything/solution/big.bin");
+    std::fs::write(&big, vec![b'x'; 5 << 20]).unwrap();
+    Twelve::new(tmp.path())
+        .args(&["lessons", "verify", "--lessons", p])
+        .run()
+        .code(2)
+        .stderr_has("is 5.0 MB; pack files are limited to 4 MB");
+    std::fs::remove_file(&big).unwrap();
+
+    std::os::unix::fs::symlink("..", pack.join("sandbox-apps/01-everything/solution/up")).unwrap();
+    let r = Twelve::new(tmp.path())
+        .args(&["lessons", "verify", "--lessons", p])
+        .run();
+    r.code(2).stderr_has("(a symlink loop)");
+    assert!(r.stderr.lines().all(|l| l.len() < 400), "{}", r.stderr);
 }
 
 #[test]

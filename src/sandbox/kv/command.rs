@@ -360,3 +360,59 @@ pub(super) fn invalid_expire(command: &str) -> CmdError {
 pub(super) fn unix_millis_of(at: Instant, now: Instant) -> i64 {
     unix_millis().saturating_add(at.saturating_duration_since(now).as_millis() as i64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::kv::testing::Harness;
+
+    #[test]
+    fn writes_count_every_write_command_even_without_effect() {
+        let mut h = Harness::new();
+        for line in [
+            "GET k",
+            "KEYS *",
+            "EXISTS k",
+            "LRANGE l 0 -1",
+            "PING",
+            "NOPE",
+        ] {
+            h.run(line);
+        }
+        assert_eq!(h.state.writes, 0);
+        for line in [
+            "SET k v",
+            "DEL nope",
+            "INCR n",
+            "LPUSH l a",
+            "LPOP nope",
+            "HSET h f v",
+        ] {
+            h.run(line);
+        }
+        h.run("LPUSH k x"); // WRONGTYPE, still a write command
+        assert_eq!(h.state.writes, 7);
+        h.run("SET k");
+        assert_eq!(
+            h.state.writes, 7,
+            "a command rejected for its arity is not run"
+        );
+    }
+
+    #[test]
+    fn every_command_is_listed_once_in_upper_case() {
+        for (i, spec) in COMMANDS.iter().enumerate() {
+            assert_eq!(spec.name, spec.name.to_ascii_uppercase());
+            assert!(
+                COMMANDS[..i].iter().all(|s| s.name != spec.name),
+                "{} twice",
+                spec.name
+            );
+            assert!(
+                super::super::HELP.split_whitespace().any(|w| w == spec.name),
+                "{} missing from the help text",
+                spec.name
+            );
+        }
+    }
+}

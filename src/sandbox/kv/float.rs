@@ -23,6 +23,12 @@ pub(super) enum LongDouble {
 }
 
 impl LongDouble {
+    pub(super) const ZERO: LongDouble = LongDouble::Finite {
+        neg: false,
+        mant: 0,
+        exp: 0,
+    };
+
     pub(super) fn is_finite(self) -> bool {
         matches!(self, LongDouble::Finite { .. })
     }

@@ -1,5 +1,6 @@
 """A hit counter kept in the store at STORE_URL."""
 import os
+import time
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -13,6 +14,7 @@ PORT = int(os.environ["PORT"])
 
 def hit(name):
     n = int(STORE.get("hits:" + name) or 0) + 1  # read, then write: two at once lose one
+    time.sleep(0.01)  # a request's real work, which widens the window between the two
     STORE.set("hits:" + name, n)
     return n
 
