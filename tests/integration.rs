@@ -3,7 +3,6 @@
 mod integration {
     pub mod cli;
     pub mod faults;
-    pub mod fixes;
     pub mod harness;
     pub mod hostile;
     pub mod kv;

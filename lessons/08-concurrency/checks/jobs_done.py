@@ -1,68 +1,61 @@
-"""Every job was processed exactly once, by worker processes only, and
-every worker took a share.
+"""Every job was processed exactly once, by worker processes only.
 
-    REDIS_URL=... PYTHONPATH={app} python3 jobs_done.py WORKERS CODE...
+    jobs_done.py --post URL --count N --tag TAG   makes N links at once
+                                                  through URL, then judges
+    jobs_done.py CODE...                          judges links made before
 
-WORKERS is how many worker processes run (their DYNO: worker.1 ...). Waits
-up to 3 s for all previews (preview:<code>) to be made, then judges.
+Waits up to 5 s for every preview:<code>, then a moment more for a job
+run twice to show, then judges runs == 1 and processed_by == worker.N.
 """
-import os
-import re
 import sys
 import time
 
-from kv import KV
+from previews import WORKER, describe, fail, per_process, post_links, \
+    previews, store, wait_all, where_in_store
 
+WAIT = 5.0
 
-def fail(message):
-    print("FAILED:", message, flush=True)
-    sys.exit(1)
-
-
-DEADLINE = 3.0
-
-workers, codes = int(sys.argv[1]), sys.argv[2:]
-kv = KV.from_url(os.environ["REDIS_URL"])
-
-
-def previews():
-    return {code: kv.hgetall(f"preview:{code}") for code in codes}
-
-
+args = sys.argv[1:]
+kv = store()
 began = time.monotonic()
-end = began + DEADLINE
-while True:
-    seen = previews()
-    missing = [c for c, p in seen.items() if not p]
-    if not missing or time.monotonic() >= end:
-        break
-    time.sleep(0.02)
+if args[:1] == ["--post"]:
+    base, count, tag = args[1], int(args[3]), args[5]
+    urls = [f"https://example.org/{tag}/article-{i}" for i in range(count)]
+    codes = post_links(base, urls)
+    made = f"{count} links made at once through {base}"
+else:
+    codes = args
+    made = f"the {len(codes)} links made before"
 
-if missing:
-    fail(f"after {DEADLINE:g}s, {len(missing)} of {len(codes)} jobs were "
-             f"never processed (no preview:<code> for {', '.join(missing)})")
+seen, missing = wait_all(kv, codes, WAIT)
+if not missing:
+    time.sleep(0.3)  # a job processed twice may land a moment later
+    seen = previews(kv, codes)
+by = per_process({c: p for c, p in seen.items() if p})
+print(f"jobs per process: {describe(by) or 'none'}", flush=True)
 
-time.sleep(0.05)  # a job processed twice may land a moment later
-seen = previews()
-problems = []
-by = {}
+odd = []
 for code, p in seen.items():
     runs = int(p.get("runs") or 0)
-    dyno = p.get("processed_by", "?")
-    by.setdefault(dyno, []).append(code)
-    if runs != 1:
-        problems.append(f"job {code} was processed {runs} times")
-    if not re.fullmatch(r"worker\.[0-9]+", dyno):
-        problems.append(f"job {code} was processed by {dyno}, not a worker")
-print("jobs per process: " + ", ".join(
-    f"{d}: {len(c)}" for d, c in sorted(by.items())))
-idle = [f"worker.{i}" for i in range(1, workers + 1)
-        if f"worker.{i}" not in by]
-if not problems and idle:
-    problems.append(f"{' and '.join(idle)} processed no job: the workers "
-                    f"do not share one queue")
+    if not p:
+        where = where_in_store(kv, code)
+        odd.append(f"{code} never (after {WAIT:g}s it is "
+                   + (f"still in {', '.join(where)})" if where
+                      else "in no key of the store)"))
+    elif runs != 1:
+        odd.append(f"{code} {runs} times")
+elsewhere = sorted((p["processed_by"], c) for c, p in seen.items()
+                   if p and not WORKER.fullmatch(p.get("processed_by", "")))
+problems = []
+if odd:
+    problems.append(f"{len(odd)} jobs were not processed exactly once: "
+                    + ", ".join(odd[:4]) + (", ..." if len(odd) > 4 else ""))
+if elsewhere:
+    problems.append(f"{len(elsewhere)} jobs were processed outside the "
+                    f"workers: " + ", ".join(f"{c} by {d}, not a worker"
+                                             for d, c in elsewhere[:4]))
 if problems:
-    fail("; ".join(problems[:4]))
+    fail(f"of {made}: " + "; ".join(problems))
 took = (time.monotonic() - began) * 1000
-print(f"OK: all {len(codes)} jobs processed once, by {len(by)} workers "
-      f"(waited {took:.0f} ms)")
+print(f"OK: all {len(codes)} jobs processed once, by workers "
+      f"({describe(by)}; {took:.0f} ms)")
