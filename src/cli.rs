@@ -25,6 +25,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", env = "TWELVE_LESSONS")]
     pub lessons: Option<PathBuf>,
 
+    /// The store a check's `kv` steps start: `builtin` (twelve's own) or `redis-server` (a
+    /// private real Redis per store, which must be installed).
+    #[arg(long, global = true, value_name = "STORE", env = "TWELVE_STORE", value_parser = crate::sandbox::store::parse_kind)]
+    pub store: Option<crate::sandbox::store::StoreKind>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -35,6 +40,13 @@ pub enum Format {
     Human,
     Json,
     Junit,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,16 +72,28 @@ pub enum Command {
         verbose: bool,
     },
     /// Start a lesson's service in the foreground (Ctrl-C stops it).
+    ///
+    /// The lesson's defaults give it what it needs (a built-in store in REDIS_URL, a
+    /// development SECRET_KEY); a variable set in your environment, or with --env, wins:
+    /// `REDIS_URL=redis://127.0.0.1:6379/0 twelve run 4` attaches your own Redis.
     Run {
+        /// A lesson number, id or folder name.
         lesson: String,
         /// The port (default: 8000 when free, else any free one).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// A setting for the service, winning over the lesson's default (repeatable).
+        #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+        env: Vec<(String, String)>,
     },
     /// Reveal the next hint of a lesson.
-    Hint { lesson: String },
+    Hint {
+        /// A lesson number, id or folder name.
+        lesson: String,
+    },
     /// Show the reference solution as a diff against your files.
     Solution {
+        /// A lesson number, id or folder name.
         lesson: String,
         /// Do not ask, even if the lesson is not passed yet.
         #[arg(long, short)]
@@ -77,7 +101,9 @@ pub enum Command {
     },
     /// Put a lesson's starter files back.
     Reset {
+        /// A lesson number, id or folder name.
         lesson: Option<String>,
+        /// Reset every lesson.
         #[arg(long, conflicts_with = "lesson")]
         all: bool,
         /// Do not ask for confirmation.

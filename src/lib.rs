@@ -11,6 +11,7 @@ compile_error!(
 );
 
 pub mod check;
+pub mod classroom;
 pub mod cli;
 pub mod lesson;
 pub mod sandbox;

@@ -12,6 +12,7 @@ pub mod output;
 pub mod process;
 pub mod router;
 pub mod sockets;
+pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;

@@ -55,6 +55,35 @@ impl Service {
         port: u16,
         hook: Option<&LineHook>,
     ) -> anyhow::Result<Service> {
+        Service::start_with(pack, lesson, dir, port, hook, &BTreeMap::new())
+    }
+
+    /// [`Service::start`] where the learner's own settings win over the lesson's defaults:
+    /// `given` (from `twelve run --env KEY=VALUE`), then this program's environment. A
+    /// backing service is attached by config: with `REDIS_URL` given, the built-in store it
+    /// would have replaced is not started.
+    pub fn start_with(
+        pack: &Pack,
+        lesson: &Lesson,
+        dir: &Path,
+        port: u16,
+        hook: Option<&LineHook>,
+        given: &BTreeMap<String, String>,
+    ) -> anyhow::Result<Service> {
+        let mut yours: BTreeMap<String, (String, &'static str)> = BTreeMap::new();
+        for k in lesson.run.env.keys() {
+            if let Some(v) = given.get(k) {
+                yours.insert(k.clone(), (v.clone(), "--env"));
+            } else if let Some(v) = std::env::var(k).ok().filter(|v| !v.is_empty()) {
+                yours.insert(k.clone(), (v, "your environment"));
+            }
+        }
+        // Variables the lesson does not set are passed as given, too.
+        for (k, v) in given {
+            yours
+                .entry(k.clone())
+                .or_insert_with(|| (v.clone(), "--env"));
+        }
         let python = Python::get()?;
         let sandbox = Sandbox::new(python).context("cannot create a temporary folder")?;
         let port = match port {
@@ -72,7 +101,16 @@ impl Service {
         };
         let mut stores = Vec::new();
         for name in &lesson.run.stores {
-            stores.push((name.clone(), KvServer::start(0)?));
+            // Only the stores some default the learner did not replace still points at.
+            let wanted = format!("{{kv.{name}}}");
+            let needed = lesson
+                .run
+                .env
+                .iter()
+                .any(|(k, v)| v.contains(&wanted) && !yours.contains_key(k));
+            if needed {
+                stores.push((name.clone(), KvServer::start(0)?));
+            }
         }
         let procfile = std::fs::read_to_string(dir.join("Procfile")).unwrap_or_default();
         let entries = parse_procfile(&procfile);
@@ -137,6 +175,9 @@ impl Service {
                 // `{port}` is the public one: the router's when there is one.
                 vars.insert(k.clone(), expand(v, port, dyno, &stores, &sandbox));
             }
+            for (k, (v, _)) in &yours {
+                vars.insert(k.clone(), v.clone());
+            }
             let mut full = sandbox.base_env(isolated);
             full.extend(vars.clone());
             if i == 0 {
@@ -172,6 +213,13 @@ impl Service {
         }
         for (dyno, cmd) in plan.iter().skip(instances) {
             shown = format!("{shown}\n{dyno}: {cmd}");
+        }
+        // Say what is attached: the learner's own services, or the built-in store.
+        for (k, (v, from)) in &yours {
+            shown = format!("{shown}\n{k} from {from}: {v}");
+        }
+        for (name, s) in &stores {
+            shown = format!("{shown}\nstore `{name}`: twelve's built-in store at {}", s.url());
         }
         Ok(Service {
             proc,

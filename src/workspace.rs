@@ -50,6 +50,12 @@ pub struct LessonProgress {
     pub last_checked: Option<String>,
     /// e.g. "2/4 checks passed; first problem: ...".
     pub last_result: Option<String>,
+    /// RFC 3339 time of the first check (absent in progress kept before it was recorded).
+    pub first_checked: Option<String>,
+    /// Check runs that failed before the first pass (set at the first pass).
+    pub checks_before_pass: Option<u32>,
+    /// Hints revealed when the lesson first passed.
+    pub hints_at_pass: Option<u32>,
 }
 
 /// Progress for the whole course, keyed by lesson folder name (`03-config`).
@@ -81,6 +87,9 @@ impl Progress {
     fn record_result(&mut self, dir_name: &str, passed: bool, summary: &str) {
         let p = self.lessons.entry(dir_name.to_string()).or_default();
         let now = now();
+        if p.attempts == 0 && p.first_checked.is_none() {
+            p.first_checked = Some(now.clone());
+        }
         p.attempts += 1;
         p.last_checked = Some(now.clone());
         p.last_result = Some(summary.to_string());
@@ -88,6 +97,8 @@ impl Progress {
             p.status = Status::Passed;
             if p.first_pass.is_none() {
                 p.first_pass = Some(now);
+                p.checks_before_pass = Some(p.attempts - 1);
+                p.hints_at_pass = Some(p.hints_revealed);
             }
         } else if p.status == Status::NotStarted {
             p.status = Status::Attempted;
@@ -435,6 +446,7 @@ mod tests {
                 first_pass: Some(now()),
                 last_checked: None,
                 last_result: Some("4/4 checks passed".into()),
+                ..LessonProgress::default()
             },
         );
         ws.save_progress(&p).unwrap();

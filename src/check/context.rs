@@ -16,7 +16,7 @@ use crate::lesson::step::{
 };
 use crate::lesson::{Check, Lesson, PLACEHOLDER, Pack, Step, StepSpec, parse_procfile};
 use crate::sandbox::http::{self, HttpError, Request, Response, shell_quote};
-use crate::sandbox::kv::KvServer;
+use crate::sandbox::store::{self, Store};
 use crate::sandbox::output::{Line, StreamKind};
 use crate::sandbox::process::{self, Limits, Spec, Supervised};
 use crate::sandbox::router::Router;
@@ -97,7 +97,7 @@ pub(super) struct Ctx<'a> {
     finished: Vec<Finished>,
     background: BTreeMap<String, Pending>,
     routers: BTreeMap<String, Router>,
-    stores: BTreeMap<String, KvServer>,
+    stores: BTreeMap<String, Store>,
     sb: Sandbox,
     pack: &'a Pack,
     check: &'a Check,
@@ -477,16 +477,12 @@ impl<'a> Ctx<'a> {
     }
 
     fn kv(&mut self, name: &str) -> StepResult {
-        let server = KvServer::start(0).map_err(|e| {
-            fail(
-                format!("could not start the built-in store: {e}"),
-                "a store",
-                e.to_string(),
-            )
-        })?;
+        let dir = self.sb.root.join("stores").join(name);
+        let server = Store::start(store::kind(), &dir)
+            .map_err(|e| fail(e.clone(), "a store", e))?;
         self.transcript.push(format!(
-            "twelve kv --port {} &   # store `{name}`: {}",
-            server.port(),
+            "{} &   # store `{name}`: {}",
+            server.command(),
             server.url()
         ));
         self.stores.insert(name.to_string(), server);
@@ -1092,10 +1088,21 @@ impl<'a> Ctx<'a> {
         ));
         // Other checks' sandboxes hold their own random values, never this one's.
         let app = self.sb.app.clone();
-        match files::find_trace(&paths, &text, self.began, &app) {
+        let traces = files::find_traces(&paths, &text, self.began, &app);
+        // What the service left outside the sandbox holds this check's own random value and
+        // was written during it: remove it, so a check leaves nothing behind.
+        for t in &traces {
+            if !t.starts_with(&self.sb.root) {
+                let _ = std::fs::remove_file(t);
+            }
+        }
+        match traces.first() {
             None => Ok(()),
             Some(found) => {
-                let shown = found.replace(&self.sb.root.display().to_string(), "$SANDBOX");
+                let shown = found
+                    .display()
+                    .to_string()
+                    .replace(&self.sb.root.display().to_string(), "$SANDBOX");
                 Err(fail(
                     format!(
                         "`{text}`, which only the store should hold, was written to {shown}: \

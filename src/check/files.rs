@@ -148,15 +148,27 @@ pub(super) fn temp_dirs() -> Vec<std::path::PathBuf> {
     v
 }
 
-/// The first file under `paths`, modified since `since`, that holds `text`. Other checks'
+/// Files under `paths`, modified since `since`, that hold `text` (at most 20). Other checks'
 /// sandboxes are skipped (they never hold this check's random values) and the search is
 /// bounded: files over 4 MiB, deep trees and huge folders are not read.
-pub(super) fn find_trace(
+pub(super) fn find_traces(
     paths: &[std::path::PathBuf],
     text: &str,
     since: std::time::SystemTime,
     ours: &Path,
-) -> Option<String> {
+) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    find_trace_into(paths, text, since, ours, &mut found);
+    found
+}
+
+fn find_trace_into(
+    paths: &[std::path::PathBuf],
+    text: &str,
+    since: std::time::SystemTime,
+    ours: &Path,
+    found: &mut Vec<std::path::PathBuf>,
+) -> Option<()> {
     const MAX_FILE: u64 = 4 << 20;
     const MAX_ENTRIES: usize = 20_000;
     let needle = text.as_bytes();
@@ -192,7 +204,10 @@ pub(super) fn find_trace(
             {
                 if let Ok(bytes) = std::fs::read(&path) {
                     if bytes.windows(needle.len()).any(|w| w == needle) {
-                        return Some(path.display().to_string());
+                        found.push(path);
+                        if found.len() >= 20 {
+                            return None;
+                        }
                     }
                 }
             }

@@ -21,6 +21,9 @@ pub const TROUBLE: u8 = 2;
 pub const CANCELLED: u8 = 130;
 
 pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(kind) = cli.store {
+        crate::sandbox::store::use_kind(kind);
+    }
     let Some(command) = cli.command.take() else {
         return crate::tui::run(cli.workspace.as_deref(), cli.lessons.as_deref());
     };
@@ -33,7 +36,9 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             verbose,
         } => check(&Env::open(&cli)?, lesson.as_deref(), all, format, verbose),
-        Command::Run { lesson, port } => run_service(&Env::open(&cli)?, &lesson, port),
+        Command::Run { lesson, port, env } => {
+            run_service(&Env::open(&cli)?, &lesson, port, &env.into_iter().collect())
+        }
         Command::Hint { lesson } => hint(&Env::open(&cli)?, &lesson),
         Command::Solution { lesson, yes } => solution(&Env::open(&cli)?, &lesson, yes),
         Command::Reset { lesson, all, yes } => {
@@ -355,7 +360,12 @@ pub fn exit_for(reports: &[LessonReport]) -> ExitCode {
     }
 }
 
-fn run_service(env: &Env, key: &str, port: u16) -> anyhow::Result<ExitCode> {
+fn run_service(
+    env: &Env,
+    key: &str,
+    port: u16,
+    given: &std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<ExitCode> {
     let lesson = env.lesson(key)?;
     let dir = env.ws.lesson_dir(lesson);
     let cancel = CancelToken::new();
@@ -367,7 +377,8 @@ fn run_service(env: &Env, key: &str, port: u16) -> anyhow::Result<ExitCode> {
             StreamKind::Stderr => eprintln!("{line}"),
         }
     });
-    let mut svc = crate::service::Service::start(&env.pack, lesson, &dir, port, Some(&hook))?;
+    let mut svc =
+        crate::service::Service::start_with(&env.pack, lesson, &dir, port, Some(&hook), given)?;
     let p = Paint::detect();
     eprintln!(
         "{} lesson {} ({}) on {}",

@@ -39,17 +39,18 @@
 //! even past the 128 fields where Redis stops doing so. `INCRBYFLOAT` computes in x87
 //! `long double`, as `redis-server` does on x86-64.
 //!
-//! The code, from the wire to the data:
-//! - [`server`]: [`KvServer`] and its threads (accept; per connection a reader and an
+//! The code, from the wire to the data (`src/sandbox/kv/`):
+//! - `server.rs`: [`KvServer`] and its threads (accept; per connection a reader and an
 //!   executor);
-//! - [`connection`]: a client's [`connection::Session`] and how its commands run:
-//!   transactions with `WATCH`, `RESET`, subscribed mode, `CLIENT REPLY`;
-//! - [`command`]: the command table, argument rules and error texts, [`command::execute`];
-//! - one file per family: [`keys`], [`strings`], [`lists`], [`blocking`], [`hashes`],
-//!   [`sets`], [`pubsub`], [`admin`] (server commands, `WATCH`), with [`float`] for
-//!   `INCRBYFLOAT`'s arithmetic;
-//! - [`keyspace`]: the data model, lazy expiry and the write tracking behind `WATCH`;
-//! - [`protocol`]: RESP2 replies and the command reader (RESP arrays and inline commands).
+//! - `connection.rs`: a client's session and how its commands run: transactions with `WATCH`,
+//!   `RESET`, subscribed mode, `CLIENT REPLY`;
+//! - `command.rs`: the command table, argument rules and error texts, `execute`;
+//! - one file per family: `keys.rs`, `strings.rs`, `lists.rs`, `blocking.rs`, `hashes.rs`,
+//!   `sets.rs`, `pubsub.rs`, `admin.rs` (server commands, `WATCH`), with `float.rs` for
+//!   `INCRBYFLOAT`'s `long double` arithmetic;
+//! - `keyspace.rs`: the data model, lazy expiry and the write tracking behind `WATCH`;
+//! - `protocol.rs`: RESP2 replies and the command reader (RESP arrays and inline commands,
+//!   hand-written: it must reproduce Redis's inline quoting and protocol error texts).
 
 mod admin;
 mod blocking;

@@ -10,6 +10,9 @@ use ratatui::text::{Line, Span};
 use super::highlight;
 use super::theme::palette;
 
+pub mod code;
+mod table;
+
 /// Render `md` into lines at most `width` columns wide; code blocks are highlighted when
 /// `colour_code` is set (see [`highlight::is_warm`]).
 pub fn render(md: &str, width: u16, colour_code: bool) -> Vec<Line<'static>> {
@@ -53,8 +56,11 @@ struct Renderer {
     code: Option<(String, String)>,
     /// A heading's style for the whole line.
     heading: Option<HeadingLevel>,
-    table_row: Vec<String>,
-    cell: Option<String>,
+    /// The rows of the table being read (the head first) and the row and cell being read.
+    table: Vec<Vec<Vec<Span<'static>>>>,
+    table_head: usize,
+    table_row: Vec<Vec<Span<'static>>>,
+    cell: Option<Vec<Span<'static>>>,
 }
 
 impl Renderer {
@@ -68,16 +74,16 @@ impl Renderer {
     }
 
     fn text(&mut self, t: &str) {
-        if let Some(cell) = &mut self.cell {
-            cell.push_str(t);
-            return;
-        }
         if let Some((_, code)) = &mut self.code {
             code.push_str(t);
             return;
         }
         let style = self.style();
-        self.spans.push(Span::styled(t.to_string(), style));
+        let span = Span::styled(t.to_string(), style);
+        match &mut self.cell {
+            Some(cell) => cell.push(span),
+            None => self.spans.push(span),
+        }
     }
 
     /// A blank line between blocks (not at the top, not twice, not inside a tight item).
@@ -156,10 +162,10 @@ impl Renderer {
             Event::Text(t) | Event::Html(t) | Event::InlineHtml(t) => self.text(&t),
             Event::Code(t) => {
                 let style = self.style().patch(Style::new().fg(palette::CODE));
-                if let Some(cell) = &mut self.cell {
-                    cell.push_str(&t);
-                } else {
-                    self.spans.push(Span::styled(t.to_string(), style));
+                let span = Span::styled(t.to_string(), style);
+                match &mut self.cell {
+                    Some(cell) => cell.push(span),
+                    None => self.spans.push(span),
                 }
             }
             Event::SoftBreak => self.text(" "),
@@ -249,9 +255,11 @@ impl Renderer {
             Tag::Table(_) => {
                 self.flush();
                 self.gap();
+                self.table.clear();
+                self.table_head = 0;
             }
             Tag::TableHead | Tag::TableRow => self.table_row.clear(),
-            Tag::TableCell => self.cell = Some(String::new()),
+            Tag::TableCell => self.cell = Some(Vec::new()),
             _ => {}
         }
     }
@@ -307,28 +315,47 @@ impl Renderer {
                 }
             }
             TagEnd::TableHead | TagEnd::TableRow => {
-                let head = matches!(tag, TagEnd::TableHead);
-                let row = self.table_row.join(" │ ");
-                let style = if head { palette::bold() } else { Style::new() };
-                self.spans.push(Span::styled(row, style));
-                self.flush();
+                if matches!(tag, TagEnd::TableHead) {
+                    self.table_head += 1;
+                }
+                let row = std::mem::take(&mut self.table_row);
+                self.table.push(row);
+            }
+            TagEnd::Table => {
+                let rows = std::mem::take(&mut self.table);
+                let (prefix, w) = self.prefix(false);
+                let avail = self.width.saturating_sub(w).max(10);
+                for line in table::render(&rows, self.table_head, avail) {
+                    let mut spans = prefix.clone();
+                    spans.extend(line.spans);
+                    self.out.push(Line::from(spans));
+                }
             }
             _ => {}
         }
     }
 
-    fn code_block(&mut self, lang: &str, code: &str) {
+    /// A code block behind a one-column bar; see [`code`] for how lines that do not fit are
+    /// broken (commands) or cut (other code).
+    fn code_block(&mut self, lang: &str, text: &str) {
         let lines = if self.colour_code && !lang.is_empty() {
-            highlight::highlight(code, lang)
+            highlight::highlight(text, lang)
         } else {
-            highlight::plain(code)
+            highlight::plain(text)
         };
         let (prefix, w) = self.prefix(false);
-        let avail = self.width.saturating_sub(w + 2).max(10);
+        let avail = self.width.saturating_sub(w + 1).max(10);
+        let shell = code::is_shell(lang);
+        let mut quote = code::Quote::default();
         for line in lines {
-            for part in wrap_code(line, avail) {
+            let parts = if shell {
+                code::shell(&line, avail, &mut quote)
+            } else {
+                vec![code::cut(line, avail)]
+            };
+            for part in parts {
                 let mut spans = prefix.clone();
-                spans.push(Span::styled("▏ ", palette::dim()));
+                spans.push(Span::styled(GUTTER, palette::dim()));
                 spans.extend(part.spans);
                 self.out.push(Line::from(spans));
             }
@@ -344,35 +371,99 @@ fn heading_style(level: HeadingLevel) -> Style {
     }
 }
 
-/// Greedy word wrap of styled spans to `width` columns; words longer than a line are cut.
-pub fn wrap(spans: &[Span<'static>], width: usize) -> Vec<Vec<Span<'static>>> {
-    // Tokens: runs of spaces or of non-spaces, each with its style.
-    let mut tokens: Vec<(String, Style, bool)> = Vec::new();
+/// A run of blanks or of other characters, in pieces of one style each.
+#[derive(Debug)]
+struct Token {
+    pieces: Vec<(String, Style)>,
+    blank: bool,
+}
+
+impl Token {
+    fn width(&self) -> usize {
+        self.pieces.iter().map(|(t, _)| t.chars().count()).sum()
+    }
+
+    /// Closing punctuation, or a dash after a blank: it stays with the word before it.
+    fn glued(&self) -> bool {
+        !self.blank
+            && self.pieces.first().and_then(|(t, _)| t.chars().next()).is_some_and(|c| {
+                matches!(
+                    c,
+                    ',' | '.' | ';' | ':' | '!' | '?' | ')' | ']' | '}' | '…' | '—' | '–' | '»'
+                )
+            })
+    }
+}
+
+fn tokens(spans: &[Span<'static>]) -> Vec<Token> {
+    let mut toks: Vec<Token> = Vec::new();
     for s in spans {
-        let mut cur = String::new();
-        let mut cur_space = None;
         for ch in s.content.chars() {
-            let space = ch == ' ';
-            if cur_space.is_some_and(|c| c != space) {
-                tokens.push((std::mem::take(&mut cur), s.style, cur_space == Some(true)));
+            let blank = ch == ' ';
+            match toks.last_mut() {
+                Some(t) if t.blank == blank => match t.pieces.last_mut() {
+                    Some((text, style)) if *style == s.style => text.push(ch),
+                    _ => t.pieces.push((ch.to_string(), s.style)),
+                },
+                _ => toks.push(Token {
+                    pieces: vec![(ch.to_string(), s.style)],
+                    blank,
+                }),
             }
-            cur_space = Some(space);
-            cur.push(ch);
-        }
-        if !cur.is_empty() {
-            tokens.push((cur, s.style, cur_space == Some(true)));
         }
     }
+    // "`SIGTERM`, a polite request" is one word where the code ends: the tokens above run
+    // across spans. "word — more" keeps the dash with "word".
+    let mut out: Vec<Token> = Vec::new();
+    for t in toks {
+        let n = out.len();
+        if t.glued() && n >= 2 && out[n - 1].blank && !out[n - 2].blank {
+            let blank = out.pop().map(|b| b.pieces).unwrap_or_default();
+            if let Some(prev) = out.last_mut() {
+                prev.pieces.extend(blank);
+                prev.pieces.extend(t.pieces);
+            }
+        } else {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// The first `n` characters of `pieces`, and the rest.
+fn split_pieces(pieces: Vec<(String, Style)>, n: usize) -> (Vec<Span<'static>>, Vec<(String, Style)>) {
+    let mut head = Vec::new();
+    let mut rest = Vec::new();
+    let mut left = n;
+    for (text, style) in pieces {
+        let len = text.chars().count();
+        if left >= len {
+            left -= len;
+            head.push(Span::styled(text, style));
+        } else if left > 0 {
+            head.push(Span::styled(text.chars().take(left).collect::<String>(), style));
+            rest.push((text.chars().skip(left).collect(), style));
+            left = 0;
+        } else {
+            rest.push((text, style));
+        }
+    }
+    (head, rest)
+}
+
+/// Greedy word wrap of styled spans to `width` columns. A word runs across spans, so a line
+/// never starts with the comma after an inline `code`; words longer than a line are cut.
+pub fn wrap(spans: &[Span<'static>], width: usize) -> Vec<Vec<Span<'static>>> {
+    let width = width.max(1);
     let mut lines: Vec<Vec<Span<'static>>> = vec![Vec::new()];
     let mut used = 0usize;
-    for (text, style, space) in tokens {
-        let w = text.chars().count();
-        if space {
+    for t in tokens(spans) {
+        let w = t.width();
+        if t.blank {
             if used > 0 {
-                lines
-                    .last_mut()
-                    .unwrap_or(&mut Vec::new())
-                    .push(Span::styled(text, style));
+                if let Some(l) = lines.last_mut() {
+                    l.extend(t.pieces.into_iter().map(|(s, st)| Span::styled(s, st)));
+                }
                 used += w;
             }
             continue;
@@ -382,18 +473,20 @@ pub fn wrap(spans: &[Span<'static>], width: usize) -> Vec<Vec<Span<'static>>> {
             lines.push(Vec::new());
             used = 0;
         }
-        let mut rest: String = text;
-        while rest.chars().count() > width {
-            let head: String = rest.chars().take(width).collect();
-            rest = rest.chars().skip(width).collect();
+        let mut rest = t.pieces;
+        let mut rw = w;
+        while rw > width {
+            let (head, tail) = split_pieces(rest, width);
+            rest = tail;
+            rw -= width;
             if let Some(l) = lines.last_mut() {
-                l.push(Span::styled(head, style));
+                l.extend(head);
             }
             lines.push(Vec::new());
         }
-        used += rest.chars().count();
+        used += rw;
         if let Some(l) = lines.last_mut() {
-            l.push(Span::styled(rest, style));
+            l.extend(rest.into_iter().map(|(s, st)| Span::styled(s, st)));
         }
     }
     trim_end(lines.last_mut());
@@ -407,33 +500,8 @@ fn trim_end(line: Option<&mut Vec<Span<'static>>>) {
     }
 }
 
-/// Cut a code line into pieces of `width` columns (code is not word-wrapped).
-fn wrap_code(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
-    if line.width() <= width {
-        return vec![line];
-    }
-    let mut out = vec![Line::default()];
-    let mut used = 0;
-    for span in line.spans {
-        let mut buf = String::new();
-        for ch in span.content.chars() {
-            if used == width {
-                if let Some(l) = out.last_mut() {
-                    l.spans
-                        .push(Span::styled(std::mem::take(&mut buf), span.style));
-                }
-                out.push(Line::from(Span::raw("  ")));
-                used = 2;
-            }
-            buf.push(ch);
-            used += 1;
-        }
-        if let Some(l) = out.last_mut() {
-            l.spans.push(Span::styled(buf, span.style));
-        }
-    }
-    out
-}
+/// The bar in front of every line of a code block.
+pub const GUTTER: &str = "▏";
 
 /// The lines as plain text (for tests and snapshots).
 pub fn to_plain(lines: &[Line<'_>]) -> String {

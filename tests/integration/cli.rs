@@ -614,3 +614,100 @@ fn ctrl_c_during_a_check_stops_everything() {
     assert_eq!(processes_with(&marker), Vec::<String>::new());
     assert_eq!(sandboxes_in(&sandboxes), Vec::<String>::new());
 }
+
+fn redis_server_installed() -> bool {
+    std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn every_lesson_holds_against_a_real_redis() {
+    if !redis_server_installed() {
+        eprintln!("skipped: redis-server is not installed (CI installs it)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let _heavy = heavy();
+    // Starters and solutions of every lesson, and the variants of the lessons that are about
+    // the store, with each `kv` step starting a private redis-server.
+    let r = Twelve::new(tmp.path())
+        .args(&["lessons", "verify", "--store", "redis-server", "--no-variants"])
+        .run();
+    eprintln!("{}", r.stdout);
+    r.code(0).stdout_has("12 of 12 lessons verified");
+    Twelve::new(tmp.path())
+        .env("TWELVE_STORE", "redis-server")
+        .args(&["lessons", "verify", "4", "6"])
+        .run()
+        .code(0)
+        .stdout_has("2 of 2 lessons verified");
+}
+
+#[test]
+fn twelve_run_attaches_the_learners_own_redis() {
+    use std::process::{Command, Stdio};
+    if !redis_server_installed() {
+        eprintln!("skipped: redis-server is not installed (CI installs it)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let redis_port = twelve::sandbox::free_port().unwrap();
+    let mut redis = Background(
+        Command::new("redis-server")
+            .args(["--port", &redis_port.to_string(), "--save", "", "--appendonly", "no"])
+            .current_dir(tmp.path())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    Twelve::new(tmp.path()).args(&["init", "ws"]).run().code(0);
+    twelve::sandbox::copy_tree(
+        &repo().join("sandbox-apps/04-backing-services/solution"),
+        &tmp.path().join("ws/04-backing-services"),
+    )
+    .unwrap();
+    let port = twelve::sandbox::free_port().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_twelve"))
+        .args(["run", "4", "--port", &port.to_string()])
+        .current_dir(tmp.path().join("ws"))
+        .env("REDIS_URL", format!("redis://127.0.0.1:{redis_port}/0"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = Background(child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !twelve::sandbox::port_open(port) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = r#"{"url": "https://example.org/attached"}"#;
+    write!(
+        s,
+        "POST /links HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.0 201") || answer.starts_with("HTTP/1.1 201"), "{answer}");
+    // The real Redis holds the link.
+    let mut r = TcpStream::connect(("127.0.0.1", redis_port)).unwrap();
+    r.write_all(b"*1\r\n$6\r\nDBSIZE\r\n").unwrap();
+    let mut buf = [0u8; 32];
+    let n = r.read(&mut buf).unwrap();
+    let reply = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(reply.starts_with(':') && reply.trim() != ":0", "DBSIZE {reply}");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let mut out = String::new();
+    child.0.stderr.take().unwrap().read_to_string(&mut out).unwrap();
+    let _ = child.0.wait();
+    assert!(out.contains("REDIS_URL from your environment"), "{out}");
+    let _ = redis.kill();
+}

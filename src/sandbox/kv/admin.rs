@@ -17,7 +17,12 @@ pub(super) fn watch_command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Re
         "WATCH" => {
             for key in a {
                 ctx.store.dbs[db].watch(key, conn, now);
-                if !ctx.session.watching.iter().any(|(d, k)| *d == db && k == key) {
+                if !ctx
+                    .session
+                    .watching
+                    .iter()
+                    .any(|(d, k)| *d == db && k == key)
+                {
                     ctx.session.watching.push((db, key.clone()));
                 }
             }
@@ -55,8 +60,9 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
         "INFO" => {
             let mut info = format!(
                 "# Server\r\nredis_version:{VERSION}\r\nredis_mode:standalone\r\n\
-                 executable:twelve (built-in store)\r\ntcp_port:{}\r\n\r\n# Keyspace\r\n",
-                ctx.session.port
+                 executable:twelve (built-in store)\r\ntcp_port:{}\r\n\r\n\
+                 # Clients\r\nblocked_clients:{}\r\n\r\n# Keyspace\r\n",
+                ctx.session.port, ctx.blocked
             );
             let now = ctx.now;
             for (i, ks) in ctx.store.dbs.iter_mut().enumerate() {
@@ -87,47 +93,17 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
             }
             _ => return Err(err("the built-in store only supports CONFIG GET")),
         },
-        "HELLO" => {
-            if let Some(version) = a.first() {
-                match parse_i64(version) {
-                    Some(2) => {}
-                    Some(_) => {
-                        return Err(CmdError::Coded(
-                            "NOPROTO unsupported protocol version".into(),
-                        ));
-                    }
-                    None => return Err(err("Protocol version is not an integer or out of range")),
-                }
+        "HELLO" => hello(ctx, a)?,
+        "AUTH" => match a {
+            [_] => {
+                return Err(err(
+                    "AUTH <password> called without any password configured for the default \
+                     user. Are you sure your configuration is correct?",
+                ));
             }
-            let text = |s: &str| Reply::Bulk(s.as_bytes().to_vec());
-            Reply::Array(vec![
-                text("server"),
-                text("redis"),
-                text("version"),
-                text(VERSION),
-                text("proto"),
-                Reply::Int(2),
-                text("id"),
-                Reply::Int(ctx.session.id as i64),
-                text("mode"),
-                text("standalone"),
-                text("role"),
-                text("master"),
-                text("modules"),
-                Reply::Array(Vec::new()),
-            ])
-        }
-        "AUTH" if a.len() > 1 => {
-            return Err(CmdError::Coded(
-                "WRONGPASS invalid username-password pair or user is disabled.".into(),
-            ));
-        }
-        "AUTH" => {
-            return Err(err(
-                "AUTH <password> called without any password configured for the default user. \
-                 Are you sure your configuration is correct?",
-            ));
-        }
+            [user, _] => auth(user)?,
+            _ => return Err(CmdError::Syntax),
+        },
         "TIME" => {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -139,6 +115,83 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
         }
         _ => return Err(no_handler(name)),
     })
+}
+
+/// `AUTH user password`: the store has Redis's one passwordless user, `default`.
+fn auth(user: &[u8]) -> Result<Reply, CmdError> {
+    if user == b"default" {
+        Ok(Reply::OK)
+    } else {
+        Err(CmdError::Coded(
+            "WRONGPASS invalid username-password pair or user is disabled.".into(),
+        ))
+    }
+}
+
+/// `HELLO [2 [AUTH user password] [SETNAME name]]`: RESP3 is not spoken.
+fn hello(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if let Some(version) = a.first() {
+        match parse_i64(version) {
+            Some(2) => {}
+            Some(_) => {
+                return Err(CmdError::Coded(
+                    "NOPROTO unsupported protocol version".into(),
+                ));
+            }
+            None => return Err(err("Protocol version is not an integer or out of range")),
+        }
+    }
+    let (mut user, mut name) = (None, None);
+    let mut i = 1;
+    while i < a.len() {
+        let more = a.len() - 1 - i;
+        if a[i].eq_ignore_ascii_case(b"AUTH") && more >= 2 {
+            user = Some(&a[i + 1]);
+            i += 3;
+        } else if a[i].eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
+            name = Some(&a[i + 1]);
+            i += 2;
+        } else {
+            return Err(err(format!(
+                "Syntax error in HELLO option '{}'",
+                lossy(&a[i])
+            )));
+        }
+    }
+    if let Some(user) = user {
+        auth(user)?;
+    }
+    if let Some(name) = name {
+        set_name(ctx, name)?;
+    }
+    let text = |s: &str| Reply::Bulk(s.as_bytes().to_vec());
+    Ok(Reply::Array(vec![
+        text("server"),
+        text("redis"),
+        text("version"),
+        text(VERSION),
+        text("proto"),
+        Reply::Int(2),
+        text("id"),
+        Reply::Int(ctx.session.id as i64),
+        text("mode"),
+        text("standalone"),
+        text("role"),
+        text("master"),
+        text("modules"),
+        Reply::Array(Vec::new()),
+    ]))
+}
+
+/// `CLIENT SETNAME`'s rules: printable ASCII without spaces; empty clears the name.
+fn set_name(ctx: &mut Ctx, name: &[u8]) -> Result<(), CmdError> {
+    if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+        return Err(err(
+            "Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    ctx.session.name = Some(name.to_vec()).filter(|n| !n.is_empty());
+    Ok(())
 }
 
 /// `CLIENT` and the subcommands of Redis 7.0 a client library sends.
@@ -163,17 +216,12 @@ fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             lossy(&sub).to_ascii_lowercase()
         )));
     }
+    if sub == b"SETNAME" {
+        set_name(ctx, &a[1])?;
+        return Ok(Reply::OK);
+    }
     let session = &mut *ctx.session;
     Ok(match sub.as_slice() {
-        b"SETNAME" => {
-            if a[1].iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
-                return Err(err(
-                    "Client names cannot contain spaces, newlines or special characters.",
-                ));
-            }
-            session.name = Some(a[1].clone()).filter(|n| !n.is_empty());
-            Reply::OK
-        }
         b"GETNAME" => session.name.clone().map_or(Reply::Nil, Reply::Bulk),
         b"ID" => Reply::Int(session.id as i64),
         b"INFO" | b"LIST" => Reply::Bulk(

@@ -9,13 +9,14 @@ use std::sync::MutexGuard;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::command::{CmdError, Ctx, Outcome, err};
+use super::Bytes;
+use super::command::{CmdError, Ctx, Outcome, err, unix_ms};
 use super::connection::{Session, Step};
+use super::float::LongDouble;
 use super::keyspace::{End, Keyspace};
 use super::lists::end_arg;
 use super::protocol::Reply;
 use super::server::{Shared, State, wait, wait_timeout};
-use super::Bytes;
 
 /// A client blocked in a blocking pop.
 #[derive(Debug)]
@@ -50,7 +51,11 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Outcome,
     let (keys, op, timeout) = match name {
         "BLPOP" | "BRPOP" => {
             let (timeout, keys) = a.split_last().ok_or(CmdError::Syntax)?;
-            let end = if name == "BLPOP" { End::Left } else { End::Right };
+            let end = if name == "BLPOP" {
+                End::Left
+            } else {
+                End::Right
+            };
             (keys.to_vec(), BlockOp::Pop(end), timeout)
         }
         "BLMOVE" => {
@@ -79,24 +84,26 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Outcome,
     })
 }
 
-/// A blocking command's timeout in seconds (fractions allowed, 0 = forever) as a deadline.
+/// A blocking command's timeout in seconds (fractions allowed, 0 = forever) as a deadline,
+/// computed as Redis 7.0 does: `(long long) ceill(seconds * 1000.0)` in `long double`, so
+/// `-0.0001` waits forever, `inf` is "negative", and a timeout that overflows the clock waits
+/// forever.
 fn parse_timeout(arg: &[u8], now: Instant) -> Result<Option<Instant>, CmdError> {
-    let seconds: f64 = std::str::from_utf8(arg)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|s: &f64| s.is_finite())
-        .ok_or_else(|| err("timeout is not a float or out of range"))?;
-    if seconds < 0.0 {
+    let seconds =
+        LongDouble::parse(arg).ok_or_else(|| err("timeout is not a float or out of range"))?;
+    let ms = seconds.times(1000).ceil_i64().unwrap_or(i64::MIN);
+    if ms < 0 {
         return Err(err("timeout is negative"));
     }
-    if seconds * 1000.0 > i64::MAX as f64 {
-        return Err(err("timeout is out of range"));
+    if ms == 0 {
+        return Ok(None);
     }
-    if seconds == 0.0 {
+    if ms > i64::MAX - unix_ms(now) {
+        // Redis 7.0 overflows its clock here and waits for good.
         return Ok(None);
     }
     // A deadline beyond what Instant can hold is as good as forever.
-    Ok(now.checked_add(Duration::from_secs_f64(seconds)))
+    Ok(now.checked_add(Duration::from_millis(ms as u64)))
 }
 
 /// Pops for a blocking command from the first of `keys` holding a non-empty list. With `strict`

@@ -2,9 +2,10 @@
 //! texts, and [`execute`], which runs one command against the [`State`].
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::blocking::{self, Block};
+use super::blocking::{self, Block, BlockOp};
 use super::connection::Session;
 use super::keyspace::{Keyspace, Store};
 use super::protocol::{Reply, parse_i64};
@@ -227,7 +228,9 @@ pub(super) fn execute(
         state.writes += 1;
     }
     let a = &args[1..];
+    let blocked = state.waiters.len();
     let mut ctx = Ctx {
+        blocked,
         store: &mut state.store,
         pubsub: &mut state.pubsub,
         session,
@@ -244,7 +247,11 @@ pub(super) fn execute(
         Family::Watch => admin::watch_command(&mut ctx, name, a),
         Family::Server => admin::command(&mut ctx, name, a),
         Family::Blocking => match blocking::command(&mut ctx, name, a) {
-            Ok(Outcome::Block(_)) if in_multi => Ok(Reply::NilArray),
+            // Inside EXEC nothing blocks: the null reply at once, of the command's kind.
+            Ok(Outcome::Block(block)) if in_multi => Ok(match block.op {
+                BlockOp::Pop(_) => Reply::NilArray,
+                BlockOp::Move { .. } => Reply::Nil,
+            }),
             Ok(Outcome::Block(block)) => return Outcome::Block(block),
             Ok(Outcome::Reply(reply)) => Ok(reply),
             Err(e) => Err(e),
@@ -256,6 +263,8 @@ pub(super) fn execute(
 
 /// What a handler sees: the data, the pub/sub registry, the session (selected db) and the time.
 pub(super) struct Ctx<'a> {
+    /// Clients blocked in a blocking pop (for `INFO`).
+    pub(super) blocked: usize,
     pub(super) store: &'a mut Store,
     pub(super) pubsub: &'a mut PubSub,
     pub(super) session: &'a mut Session,
@@ -324,18 +333,50 @@ pub(super) fn is(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())
 }
 
-/// Milliseconds since the Unix epoch, for `EXAT`/`PXAT` and overflow checks.
-pub(super) fn unix_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+/// The monotonic clock and the wall clock read once, together. Deadlines are [`Instant`]s;
+/// Unix times (`EXPIREAT`, `EXPIRETIME`, ...) convert through this pair, so they round-trip
+/// exactly.
+fn anchor() -> (Instant, i128) {
+    static ANCHOR: OnceLock<(Instant, i128)> = OnceLock::new();
+    *ANCHOR.get_or_init(|| {
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        (Instant::now(), unix)
+    })
+}
+
+/// The Unix time of `at`, in milliseconds.
+pub(super) fn unix_ms(at: Instant) -> i64 {
+    let (base, unix) = anchor();
+    let ns = if at >= base {
+        unix + (at - base).as_nanos() as i128
+    } else {
+        unix - (base - at).as_nanos() as i128
+    };
+    ns.div_euclid(1_000_000) as i64
+}
+
+/// The instant of the Unix time `ms`, if an [`Instant`] can hold it.
+fn instant_at(ms: i64) -> Option<Instant> {
+    let (base, unix) = anchor();
+    let delta = i128::from(ms) * 1_000_000 - unix;
+    let span = Duration::new(
+        u64::try_from(delta.unsigned_abs() / 1_000_000_000).ok()?,
+        (delta.unsigned_abs() % 1_000_000_000) as u32,
+    );
+    if delta >= 0 {
+        base.checked_add(span)
+    } else {
+        base.checked_sub(span)
+    }
 }
 
 /// The instant `ms` (> 0) milliseconds after `now`, or an "invalid expire time" error when it
 /// would overflow (as Redis checks against its millisecond clock).
 pub(super) fn deadline_after(ms: i64, now: Instant, command: &str) -> Result<Instant, CmdError> {
     let invalid = || invalid_expire(command);
-    if ms > i64::MAX - unix_millis() {
+    if ms > i64::MAX - unix_ms(now) {
         return Err(invalid());
     }
     now.checked_add(Duration::from_millis(ms as u64))
@@ -344,21 +385,14 @@ pub(super) fn deadline_after(ms: i64, now: Instant, command: &str) -> Result<Ins
 
 /// The instant of the Unix time `at_ms`; `now` when it is already past.
 pub(super) fn deadline_at(at_ms: i64, now: Instant, command: &str) -> Result<Instant, CmdError> {
-    let left = at_ms.saturating_sub(unix_millis());
-    if left > 0 {
-        deadline_after(left, now, command)
-    } else {
-        Ok(now)
+    if at_ms <= unix_ms(now) {
+        return Ok(now);
     }
+    instant_at(at_ms).ok_or_else(|| invalid_expire(command))
 }
 
 pub(super) fn invalid_expire(command: &str) -> CmdError {
     err(format!("invalid expire time in '{command}' command"))
-}
-
-/// The Unix time in milliseconds of an expiry `at`, for `PEXPIRETIME`.
-pub(super) fn unix_millis_of(at: Instant, now: Instant) -> i64 {
-    unix_millis().saturating_add(at.saturating_duration_since(now).as_millis() as i64)
 }
 
 #[cfg(test)]
@@ -409,7 +443,9 @@ mod tests {
                 spec.name
             );
             assert!(
-                super::super::HELP.split_whitespace().any(|w| w == spec.name),
+                super::super::HELP
+                    .split_whitespace()
+                    .any(|w| w == spec.name),
                 "{} missing from the help text",
                 spec.name
             );

@@ -130,7 +130,12 @@ enum Dispatched {
 impl Shared {
     /// Runs one client command, under the state lock. Messages published to the client before
     /// it are written first.
-    pub(super) fn handle(&self, session: &mut Session, args: &[Bytes], closed: &AtomicBool) -> Step {
+    pub(super) fn handle(
+        &self,
+        session: &mut Session,
+        args: &[Bytes],
+        closed: &AtomicBool,
+    ) -> Step {
         self.commands.fetch_add(1, Ordering::SeqCst);
         let mut state = lock(&self.state);
         let messages = if session.subscribed() {

@@ -74,7 +74,7 @@ impl LongDouble {
             // Each hex digit after the point is 4 bits; the exponent counts bits.
             round(neg, &n, exponent.saturating_sub(4 * scale), false)
         } else {
-            decimal(neg, &n, digits.len() as i64, exponent.saturating_sub(scale))?
+            decimal(neg, &n, digits.len() as i64, exponent.saturating_sub(scale))
         };
         match rounded {
             Rounded::Value(v) => Some(v),
@@ -135,9 +135,57 @@ impl LongDouble {
                 Some(match round(neg, &sum, e, false) {
                     Rounded::Value(v) => v,
                     Rounded::Overflow => Infinite { neg },
-                    Rounded::Underflow => Finite { neg, mant: 0, exp: 0 },
+                    Rounded::Underflow => Finite {
+                        neg,
+                        mant: 0,
+                        exp: 0,
+                    },
                 })
             }
+        }
+    }
+
+    /// `self × m`, rounded.
+    pub(super) fn times(self, m: u32) -> LongDouble {
+        let LongDouble::Finite { neg, mant, exp } = self else {
+            return self;
+        };
+        let mut product = Big::from_u64(mant);
+        product.mul_small(m);
+        match round(neg, &product, exp, false) {
+            Rounded::Value(v) => v,
+            Rounded::Overflow => LongDouble::Infinite { neg },
+            Rounded::Underflow => LongDouble::Finite {
+                neg,
+                mant: 0,
+                exp: 0,
+            },
+        }
+    }
+
+    /// C's `(long long) ceill(x)`; `None` when out of range (x86 then gives `LLONG_MIN`).
+    pub(super) fn ceil_i64(self) -> Option<i64> {
+        let LongDouble::Finite { neg, mant, exp } = self else {
+            return None;
+        };
+        let (whole, fraction): (u64, bool) = if exp >= 0 {
+            if mant != 0 && i64::from(64 - mant.leading_zeros()) + exp > 64 {
+                return None;
+            }
+            (mant << exp, false)
+        } else if exp <= -64 {
+            (0, mant != 0)
+        } else {
+            let shift = exp.unsigned_abs() as u32;
+            (mant >> shift, mant & ((1 << shift) - 1) != 0)
+        };
+        if neg {
+            // Toward zero is up for a negative number.
+            0_i64.checked_sub_unsigned(whole)
+        } else {
+            whole
+                .checked_add(u64::from(fraction))
+                .and_then(|w| i64::try_from(w).ok())
         }
     }
 
@@ -253,24 +301,24 @@ fn split_number(body: &[u8], radix: u32) -> Option<(Vec<u8>, i64, i64)> {
 }
 
 /// `n × 10^exp10` (with `n` of `digits` decimal digits), correctly rounded.
-fn decimal(neg: bool, n: &Big, digits: i64, exp10: i64) -> Option<Rounded> {
+fn decimal(neg: bool, n: &Big, digits: i64, exp10: i64) -> Rounded {
     // Far outside the range (largest ~1.19e4932, smallest subnormal ~3.6e-4951).
     if digits + exp10 > 4934 {
-        return Some(Rounded::Overflow);
+        return Rounded::Overflow;
     }
     if digits + exp10 < -4952 {
-        return Some(Rounded::Underflow);
+        return Rounded::Underflow;
     }
     if exp10 >= 0 {
         let mut exact = n.clone();
         exact.mul(&Big::pow10(exp10.unsigned_abs()));
-        return Some(round(neg, &exact, 0, false));
+        return round(neg, &exact, 0, false);
     }
-    let p = Big::pow10(exp10.unsigned_abs());
+    let divisor = Big::pow10(exp10.unsigned_abs());
     // Enough quotient bits to round a 64-bit mantissa: at least 66.
-    let k = (66 + p.bits() as i64 - n.bits() as i64 + 1).max(0);
-    let (q, r) = n.shl(k as u64).divmod(&p);
-    Some(round(neg, &q, -k, !r.is_zero()))
+    let scale = (66 + divisor.bits() as i64 - n.bits() as i64 + 1).max(0);
+    let (quotient, rest) = n.shl(scale as u64).divmod(&divisor);
+    round(neg, &quotient, -scale, !rest.is_zero())
 }
 
 enum Rounded {
@@ -611,12 +659,19 @@ mod tests {
             ("5.0e3", "2.0e2", "5200"),
             ("3.0", "1.1e-5", "3.000011"),
             ("3.000011", "12345678901234567890", "12345678901234567893"),
-            ("12345678901234567893", "1e30", "1000000000012345678939165818880"),
+            (
+                "12345678901234567893",
+                "1e30",
+                "1000000000012345678939165818880",
+            ),
             ("1.5e3", "-1500", "0"),
             ("-0", "0", "0"),
             ("1", "-1.5", "-0.5"),
             ("0", "-0.000000000000000001", "0"),
-            ("0", "0.000000000000000005", "0.00000000000000001"),
+            ("0", "0.000000000000000005", "0"),
+            ("0", "0.000000000000000015", "0.00000000000000002"),
+            ("0", "1e-4950", "0"),
+            ("0", "1.18973149535723176508e+4932", "invalid"),
             ("0", "0x10", "16"),
             ("0", "0x1.8p1", "3"),
             ("0", "+.5", "0.5"),
@@ -637,8 +692,15 @@ mod tests {
         }
         let huge = add("0", "1e400");
         assert_eq!(huge.len(), 401);
-        assert!(huge.starts_with("10000000000000000000281880683947586514586453"), "{huge}");
+        assert!(
+            huge.starts_with("10000000000000000000281880683947586514586453"),
+            "{huge}"
+        );
         assert!(huge.ends_with("734806343732497430221946880"), "{huge}");
+        let max = add("0", "1.18973149535723176502e+4932");
+        assert_eq!(max.len(), 4933);
+        assert!(max.starts_with("11897314953572317650212638530309702051690633222946242"));
+        assert!(max.ends_with("419552086811989770240"), "{max}");
     }
 
     #[test]
@@ -659,7 +721,9 @@ mod tests {
             }
         );
         assert_eq!(
-            LongDouble::parse(b"18446744073709551619").unwrap().to_human(),
+            LongDouble::parse(b"18446744073709551619")
+                .unwrap()
+                .to_human(),
             "18446744073709551620"
         );
     }

@@ -1,11 +1,11 @@
 //! The hash commands: `HSET`, `HGET`, `HGETALL`, `HDEL`, `HINCRBY`, `HINCRBYFLOAT`, `HSCAN`, ...
 //! Fields come back in insertion order, as from a small Redis hash.
 
+use super::Bytes;
 use super::command::{CmdError, Ctx, err, int_arg, no_handler};
 use super::float::LongDouble;
 use super::keys::{ScanOptions, cursor_arg, scan_reply};
 use super::protocol::{Reply, parse_i64};
-use super::Bytes;
 
 pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, CmdError> {
     let now = ctx.now;
@@ -191,7 +191,11 @@ mod tests {
         assert_eq!(h.run("HSETNX fresh f v"), Reply::Int(1), "on a missing key");
         assert_eq!(h.run("HMSET h2 f v"), Reply::OK);
         assert_eq!(h.run("HDEL h2 f"), Reply::Int(1));
-        assert_eq!(h.run("EXISTS h2"), Reply::Int(0), "an emptied hash is deleted");
+        assert_eq!(
+            h.run("EXISTS h2"),
+            Reply::Int(0),
+            "an emptied hash is deleted"
+        );
         assert_eq!(h.run("HGETALL h2"), bulks(&[]));
         assert_eq!(
             h.run("HSET h a"),

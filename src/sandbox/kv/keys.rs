@@ -2,10 +2,10 @@
 //! (`EXPIRE` and friends, `TTL`, `PERSIST`), `FLUSHDB` and so on.
 
 use super::command::{
-    CmdError, Ctx, deadline_after, err, int_arg, invalid_expire, is, no_handler, unix_millis,
-    unix_millis_of,
+    CmdError, Ctx, deadline_after, deadline_at, err, int_arg, invalid_expire, is, no_handler,
+    unix_ms,
 };
-use super::keyspace::{Entry, glob_match};
+use super::keyspace::{Entry, Keyspace, glob_match};
 use super::protocol::Reply;
 use super::{Bytes, lossy};
 
@@ -45,7 +45,7 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
             if name == "FLUSHDB" {
                 ctx.ks().flush();
             } else {
-                ctx.store.dbs.iter_mut().for_each(|ks| ks.flush());
+                ctx.store.dbs.iter_mut().for_each(Keyspace::flush);
             }
             Reply::OK
         }
@@ -58,21 +58,23 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
             }
             Reply::bool(had_ttl)
         }
-        "TTL" | "PTTL" | "EXPIRETIME" | "PEXPIRETIME" => Reply::Int(match ctx.ks().live(&a[0], now) {
-            None => -2,
-            Some(Entry { expires: None, .. }) => -1,
-            Some(Entry {
-                expires: Some(at), ..
-            }) => {
-                let ms = at.saturating_duration_since(now).as_millis() as i64;
-                match name {
-                    "TTL" => (ms + 500) / 1000,
-                    "PTTL" => ms,
-                    "EXPIRETIME" => unix_millis_of(*at, now) / 1000,
-                    _ => unix_millis_of(*at, now),
+        "TTL" | "PTTL" | "EXPIRETIME" | "PEXPIRETIME" => {
+            Reply::Int(match ctx.ks().live(&a[0], now) {
+                None => -2,
+                Some(Entry { expires: None, .. }) => -1,
+                Some(Entry {
+                    expires: Some(at), ..
+                }) => {
+                    let ms = at.saturating_duration_since(now).as_millis() as i64;
+                    match name {
+                        "TTL" => (ms + 500) / 1000,
+                        "PTTL" => ms,
+                        "EXPIRETIME" => unix_ms(*at) / 1000,
+                        _ => unix_ms(*at),
+                    }
                 }
-            }
-        }),
+            })
+        }
         _ => return Err(no_handler(name)),
     })
 }
@@ -129,9 +131,10 @@ fn expire(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, CmdError> {
     } else {
         amount
     };
-    let clock = unix_millis();
+    let clock = unix_ms(now);
+    let absolute = name.ends_with("AT");
     // The expiry as a Unix time in milliseconds.
-    let when = if name.ends_with("AT") {
+    let when = if absolute {
         ms
     } else {
         ms.checked_add(clock)
@@ -141,7 +144,7 @@ fn expire(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, CmdError> {
     let Some(entry) = ks.live(&a[0], now) else {
         return Ok(Reply::Int(0));
     };
-    let current = entry.expires.map(|at| unix_millis_of(at, now));
+    let current = entry.expires.map(unix_ms);
     let allowed = (!nx || current.is_none())
         && (!xx || current.is_some())
         && (!gt || current.is_some_and(|c| when > c))
@@ -153,7 +156,11 @@ fn expire(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, CmdError> {
         // A time to live in the past deletes the key, as in Redis.
         ks.remove(&a[0], now);
     } else {
-        let at = deadline_after(when - clock, now, &command)?;
+        let at = if absolute {
+            deadline_at(when, now, &command)?
+        } else {
+            deadline_after(ms, now, &command)?
+        };
         if let Some(entry) = ks.live(&a[0], now) {
             entry.expires = Some(at);
         }
@@ -181,7 +188,11 @@ pub(super) fn cursor_arg(arg: &[u8]) -> Result<u64, CmdError> {
         .ok()
         .and_then(|d| d.parse().ok())
         .ok_or_else(invalid)?;
-    Ok(if negative { value.wrapping_neg() } else { value })
+    Ok(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
 }
 
 /// The options of `SCAN`, `HSCAN` and `SSCAN`: `MATCH pattern`, `COUNT n` and (`SCAN` only)
@@ -451,7 +462,10 @@ mod tests {
         }
         assert!(pages > 5, "COUNT 7 pages through 100 keys: {pages} pages");
         for i in 0..100 - pages {
-            assert!(seen.contains(format!("key:{i}").as_bytes()), "key:{i} missed");
+            assert!(
+                seen.contains(format!("key:{i}").as_bytes()),
+                "key:{i} missed"
+            );
         }
         assert_eq!(
             h.run("SCAN 0 TYPE list COUNT 1000"),

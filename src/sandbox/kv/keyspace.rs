@@ -315,7 +315,11 @@ impl Keyspace {
         );
     }
 
-    pub(super) fn string(&mut self, key: &[u8], now: Instant) -> Result<Option<&mut Bytes>, CmdError> {
+    pub(super) fn string(
+        &mut self,
+        key: &[u8],
+        now: Instant,
+    ) -> Result<Option<&mut Bytes>, CmdError> {
         match self.live(key, now).map(|e| &mut e.value) {
             None => Ok(None),
             Some(Value::Str(v)) => Ok(Some(v)),
@@ -358,7 +362,10 @@ impl Keyspace {
         key: &[u8],
         now: Instant,
     ) -> Result<&mut VecDeque<Bytes>, CmdError> {
-        match &mut self.entry_or(key, now, || Value::List(VecDeque::new())).value {
+        match &mut self
+            .entry_or(key, now, || Value::List(VecDeque::new()))
+            .value
+        {
             Value::List(l) => Ok(l),
             _ => Err(CmdError::WrongType),
         }
@@ -366,7 +373,10 @@ impl Keyspace {
 
     /// The hash at `key`, created empty if missing; see [`Keyspace::list_or_new`].
     pub(super) fn hash_or_new(&mut self, key: &[u8], now: Instant) -> Result<&mut Hash, CmdError> {
-        match &mut self.entry_or(key, now, || Value::Hash(Hash::default())).value {
+        match &mut self
+            .entry_or(key, now, || Value::Hash(Hash::default()))
+            .value
+        {
             Value::Hash(h) => Ok(h),
             _ => Err(CmdError::WrongType),
         }
@@ -389,13 +399,22 @@ impl Keyspace {
 
     /// Removes `key` if it holds an empty list, hash or set.
     pub(super) fn drop_if_empty(&mut self, key: &[u8]) {
-        if self.map.get(key).is_some_and(|e| e.value.is_empty_container()) {
+        if self
+            .map
+            .get(key)
+            .is_some_and(|e| e.value.is_empty_container())
+        {
             self.map.remove(key);
         }
     }
 
     /// Pops one element from an end of the list at `key`.
-    pub(super) fn pop(&mut self, key: &[u8], end: End, now: Instant) -> Result<Option<Bytes>, CmdError> {
+    pub(super) fn pop(
+        &mut self,
+        key: &[u8],
+        end: End,
+        now: Instant,
+    ) -> Result<Option<Bytes>, CmdError> {
         let Some(list) = self.list(key, now)? else {
             return Ok(None);
         };
@@ -492,7 +511,10 @@ impl Keyspace {
         if self.map.is_empty() {
             return None;
         }
-        self.map.keys().nth(fastrand::usize(..self.map.len())).cloned()
+        self.map
+            .keys()
+            .nth(fastrand::usize(..self.map.len()))
+            .cloned()
     }
 
     /// One page of `SCAN`: up to about `count` keys from `cursor` on, and the cursor to go on
@@ -595,4 +617,141 @@ fn match_class(pattern: &[u8], mut p: usize, c: u8) -> Option<usize> {
         }
     }
     (matched != negate).then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn glob_matches_like_redis() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "anything", true),
+            ("*", "", true),
+            ("h?llo", "hello", true),
+            ("h?llo", "hllo", false),
+            ("h*llo", "hllo", true),
+            ("h*llo", "heeeello", true),
+            ("h[ae]llo", "hallo", true),
+            ("h[ae]llo", "hillo", false),
+            ("h[^e]llo", "hallo", true),
+            ("h[^e]llo", "hello", false),
+            ("h[a-b]llo", "hbllo", true),
+            ("h[a-b]llo", "hcllo", false),
+            ("h[b-a]llo", "hallo", true),
+            ("a\\*b", "a*b", true),
+            ("a\\*b", "axb", false),
+            ("a[\\]]b", "a]b", true),
+            ("user:*:name", "user:42:name", true),
+            ("user:*:name", "user:42:age", false),
+            ("*a*b*c", "xxaxxbxxc", true),
+            ("*a*b*c", "xxaxxbxx", false),
+            ("job:?", "job:10", false),
+            ("trailing\\", "trailing\\", true),
+            ("[abc", "b", true),
+            ("", "", true),
+            ("", "a", false),
+            (
+                "a*a*a*a*a*a*a*a*a*a*b",
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                false,
+            ),
+        ];
+        for (pattern, key, expected) in cases {
+            assert_eq!(
+                glob_match(pattern.as_bytes(), key.as_bytes()),
+                *expected,
+                "{pattern:?} vs {key:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hashes_keep_insertion_order_through_updates_and_removals() {
+        let mut h = Hash::default();
+        for (f, v) in [("b", "1"), ("a", "2"), ("c", "3"), ("d", "4")] {
+            assert!(h.insert(f.as_bytes(), v.as_bytes().to_vec()));
+        }
+        assert!(!h.insert(b"a", b"20".to_vec()), "an update is not new");
+        assert!(h.remove(b"b"));
+        assert!(!h.remove(b"b"));
+        assert!(h.insert(b"b", b"5".to_vec()));
+        let order: Vec<(&[u8], &[u8])> = h.iter().map(|(f, v)| (&f[..], &v[..])).collect();
+        assert_eq!(
+            order,
+            [
+                (&b"a"[..], &b"20"[..]),
+                (b"c", b"3"),
+                (b"d", b"4"),
+                (b"b", b"5")
+            ]
+        );
+        assert_eq!(
+            h.get(b"d"),
+            Some(&b"4".to_vec()),
+            "the index follows removals"
+        );
+        assert_eq!(h.len(), 4);
+    }
+
+    #[test]
+    fn small_integer_sets_list_in_numeric_order_until_they_are_not() {
+        let members = |s: &Set| -> Vec<String> {
+            s.members()
+                .iter()
+                .map(|m| String::from_utf8_lossy(m).into_owned())
+                .collect()
+        };
+        let mut s = Set::default();
+        for m in ["10", "-3", "2"] {
+            s.insert(m.as_bytes());
+        }
+        assert_eq!(members(&s), ["-3", "2", "10"]);
+        s.insert(b"x");
+        s.remove(b"x");
+        assert_eq!(
+            members(&s),
+            ["-3", "10", "2"],
+            "no longer an intset: sorted as text"
+        );
+        let big: Set = (0..=INTSET_MAX)
+            .map(|i| i.to_string().into_bytes())
+            .collect::<Vec<_>>()
+            .iter()
+            .collect();
+        assert!(
+            !big.intset,
+            "more than {INTSET_MAX} members is not an intset"
+        );
+    }
+
+    #[test]
+    fn touching_a_watched_key_marks_its_watchers() {
+        let now = Instant::now();
+        let mut store = Store::new();
+        let ks = &mut store.dbs[0];
+        ks.set_string(b"k", b"v".to_vec(), Some(now + Duration::from_millis(10)));
+        ks.watch(b"k", 7, now);
+        ks.watch(b"other", 8, now);
+        assert!(!store.is_dirty(7));
+        store.dbs[0].live(b"k", now + Duration::from_millis(10));
+        assert!(store.is_dirty(7), "expiring counts as a change");
+        assert!(!store.is_dirty(8));
+        store.unwatch(7, &[(0, b"k".to_vec())]);
+        assert!(!store.is_dirty(7));
+        store.dbs[0].set_string(b"k", b"again".to_vec(), None);
+        assert!(!store.is_dirty(7), "unwatched");
+        store.dbs[0].flush();
+        assert!(!store.is_dirty(8), "flushing touches only keys that exist");
+        store.dbs[0].set_string(b"other", b"v".to_vec(), None);
+        assert!(store.is_dirty(8));
+    }
+
+    #[test]
+    fn scan_positions_are_never_the_final_cursor() {
+        assert!((0..1000).all(|i| scan_position(format!("key:{i}").as_bytes()) != 0));
+        assert_eq!(scan_position(b"a"), scan_position(b"a"));
+    }
 }

@@ -3,10 +3,10 @@
 
 use std::collections::VecDeque;
 
+use super::Bytes;
 use super::command::{CmdError, Ctx, err, int_arg, is, no_handler, positive_arg};
 use super::keyspace::End;
 use super::protocol::Reply;
-use super::Bytes;
 
 pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, CmdError> {
     let now = ctx.now;
@@ -30,7 +30,11 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
             Reply::count(len)
         }
         "LPOP" | "RPOP" => {
-            let end = if name == "LPOP" { End::Left } else { End::Right };
+            let end = if name == "LPOP" {
+                End::Left
+            } else {
+                End::Right
+            };
             match a {
                 [_] => ks.pop(key, end, now)?.map_or(Reply::Nil, Reply::Bulk),
                 [_, count] => {
@@ -57,27 +61,30 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
                 return Ok(Reply::Array(Vec::new()));
             };
             Reply::Array(match list_range(start, stop, list.len()) {
-                Some((from, to)) => list.range(from..=to).map(|v| Reply::Bulk(v.clone())).collect(),
+                Some((from, to)) => list
+                    .range(from..=to)
+                    .map(|v| Reply::Bulk(v.clone()))
+                    .collect(),
                 None => Vec::new(),
             })
         }
         "LINDEX" => {
-            let index = int_arg(&a[1])?;
             let Some(list) = ks.list(key, now)? else {
                 return Ok(Reply::Nil);
             };
+            let index = int_arg(&a[1])?;
             list_index(list.len(), index)
                 .and_then(|i| list.get(i))
                 .map_or(Reply::Nil, |v| Reply::Bulk(v.clone()))
         }
         "LPOS" => lpos(ks.list(key, now), a)?,
         "LSET" => {
-            let index = int_arg(&a[1])?;
             let list = ks.list(key, now)?.ok_or(CmdError::NoSuchKey)?;
+            let index = int_arg(&a[1])?;
             let slot = list_index(list.len(), index)
                 .and_then(|i| list.get_mut(i))
                 .ok_or_else(|| err("index out of range"))?;
-            *slot = a[2].clone();
+            slot.clone_from(&a[2]);
             ks.touch(key);
             Reply::OK
         }
@@ -161,7 +168,11 @@ fn list_index(len: usize, index: i64) -> Option<usize> {
 /// negative and out-of-range indexes; `None` when empty.
 fn list_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i64;
-    let start = if start < 0 { (len + start).max(0) } else { start };
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
     let stop = if stop < 0 { len + stop } else { stop };
     if start > stop || start >= len {
         return None;
@@ -300,7 +311,11 @@ mod tests {
         assert_eq!(h.run("RPOP l"), bulk("c"));
         assert_eq!(h.run("LPOP l 0"), bulks(&[]));
         assert_eq!(h.run("LPOP l 5"), bulks(&["a", "b"]));
-        assert_eq!(h.run("EXISTS l"), Reply::Int(0), "an emptied list is deleted");
+        assert_eq!(
+            h.run("EXISTS l"),
+            Reply::Int(0),
+            "an emptied list is deleted"
+        );
         assert_eq!(h.run("LPOP l"), Reply::Nil);
         assert_eq!(h.run("LPOP l 2"), Reply::NilArray);
         assert_eq!(
@@ -309,7 +324,11 @@ mod tests {
         );
         assert_eq!(h.run("LPUSHX l a"), Reply::Int(0));
         assert_eq!(h.run("RPUSHX l a b"), Reply::Int(0));
-        assert_eq!(h.run("EXISTS l"), Reply::Int(0), "the X pushes create nothing");
+        assert_eq!(
+            h.run("EXISTS l"),
+            Reply::Int(0),
+            "the X pushes create nothing"
+        );
         h.run("RPUSH l m");
         assert_eq!(h.run("LPUSHX l a"), Reply::Int(2));
         assert_eq!(h.run("RPUSHX l y z"), Reply::Int(4));
@@ -339,7 +358,11 @@ mod tests {
         assert_eq!(h.run("LRANGE l 0 -1"), bulks(&["X", "b", "Y"]));
         assert_eq!(h.run("LTRIM nope 0 1"), Reply::OK);
         assert_eq!(h.run("LTRIM l 5 10"), Reply::OK);
-        assert_eq!(h.run("EXISTS l"), Reply::Int(0), "trimmed to nothing: deleted");
+        assert_eq!(
+            h.run("EXISTS l"),
+            Reply::Int(0),
+            "trimmed to nothing: deleted"
+        );
     }
 
     #[test]
@@ -355,13 +378,24 @@ mod tests {
             h.run("LPOS l a COUNT 0"),
             Reply::Array(vec![Reply::Int(0), Reply::Int(3)])
         );
-        assert_eq!(h.run("LPOS l a MAXLEN 2 COUNT 0"), Reply::Array(vec![Reply::Int(0)]));
+        assert_eq!(
+            h.run("LPOS l a MAXLEN 2 COUNT 0"),
+            Reply::Array(vec![Reply::Int(0)])
+        );
         assert_eq!(h.run("LPOS l z"), Reply::Nil);
         assert_eq!(h.run("LPOS l z COUNT 2"), bulks(&[]));
         assert_eq!(h.run("LPOS nope a COUNT 1"), bulks(&[]));
-        assert!(matches!(h.run("LPOS l a RANK 0"), Reply::Error(e) if e.starts_with("ERR RANK can't be zero")));
-        assert_eq!(h.run("LPOS l a COUNT -1"), error("ERR COUNT can't be negative"));
-        assert_eq!(h.run("LPOS l a MAXLEN -1"), error("ERR MAXLEN can't be negative"));
+        assert!(
+            matches!(h.run("LPOS l a RANK 0"), Reply::Error(e) if e.starts_with("ERR RANK can't be zero"))
+        );
+        assert_eq!(
+            h.run("LPOS l a COUNT -1"),
+            error("ERR COUNT can't be negative")
+        );
+        assert_eq!(
+            h.run("LPOS l a MAXLEN -1"),
+            error("ERR MAXLEN can't be negative")
+        );
         assert_eq!(h.run("LPOS l a RANK"), error("ERR syntax error"));
         assert_eq!(h.run("LPOS l a FOO 1"), error("ERR syntax error"));
     }

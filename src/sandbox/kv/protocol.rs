@@ -269,7 +269,6 @@ pub(super) fn parse_i64(text: &[u8]) -> Option<i64> {
     std::str::from_utf8(text).ok()?.parse().ok()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,12 +365,13 @@ mod tests {
             Reply::NilArray,
             Reply::Array(Vec::new()),
             error("ERR bad\r\nline"),
+            Reply::Many(vec![Reply::Int(1), Reply::Int(2)]),
         ]);
         let mut out = Vec::new();
         reply.encode(&mut out);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "*7\r\n+OK\r\n:-3\r\n$2\r\nhi\r\n$-1\r\n*-1\r\n*0\r\n-ERR bad  line\r\n"
+            "*8\r\n+OK\r\n:-3\r\n$2\r\nhi\r\n$-1\r\n*-1\r\n*0\r\n-ERR bad  line\r\n:1\r\n:2\r\n"
         );
     }
 

@@ -4,6 +4,9 @@
 //! and the receiver's executor thread is woken with [`Incoming::Wake`] to write it. An
 //! executor also empties its outbox, in the same critical section, before the reply to any
 //! command, so messages and replies reach the client in the order they happened.
+//!
+//! A subscriber that stops reading keeps at most [`OUTBOX_MAX`] messages waiting; later ones
+//! are dropped (Redis disconnects such a client once its output buffer passes 32 MB).
 
 use std::collections::HashMap;
 use std::sync::mpsc::SyncSender;
@@ -13,6 +16,9 @@ use super::keyspace::glob_match;
 use super::protocol::Reply;
 use super::server::Incoming;
 use super::{Bytes, lossy};
+
+/// Messages kept for one subscriber that is not reading.
+const OUTBOX_MAX: usize = 65_536;
 
 /// Who listens to what, and the messages not yet written.
 #[derive(Debug, Default)]
@@ -54,7 +60,11 @@ impl PubSub {
     }
 
     fn deliver(&mut self, conn: u64, message: Reply) {
-        self.outbox.entry(conn).or_default().push(message);
+        let outbox = self.outbox.entry(conn).or_default();
+        if outbox.len() >= OUTBOX_MAX {
+            return;
+        }
+        outbox.push(message);
         if let Some(waker) = self.wakers.get(&conn) {
             // A full queue means the executor has commands to run, and it empties the outbox
             // before each reply anyway.
@@ -115,9 +125,17 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
             for channel in a {
                 if !session.channels.contains(channel) {
                     session.channels.push(channel.clone());
-                    pubsub.channels.entry(channel.clone()).or_default().push(conn);
+                    pubsub
+                        .channels
+                        .entry(channel.clone())
+                        .or_default()
+                        .push(conn);
                 }
-                replies.push(confirmation(b"subscribe", Some(channel), session.subscriptions()));
+                replies.push(confirmation(
+                    b"subscribe",
+                    Some(channel),
+                    session.subscriptions(),
+                ));
             }
             Reply::Many(replies)
         }
@@ -128,12 +146,20 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
                     session.patterns.push(pattern.clone());
                     pubsub.patterns.push((pattern.clone(), conn));
                 }
-                replies.push(confirmation(b"psubscribe", Some(pattern), session.subscriptions()));
+                replies.push(confirmation(
+                    b"psubscribe",
+                    Some(pattern),
+                    session.subscriptions(),
+                ));
             }
             Reply::Many(replies)
         }
         "UNSUBSCRIBE" => {
-            let names = if a.is_empty() { session.channels.clone() } else { a.to_vec() };
+            let names = if a.is_empty() {
+                session.channels.clone()
+            } else {
+                a.to_vec()
+            };
             if names.is_empty() {
                 return Ok(confirmation(b"unsubscribe", None, session.subscriptions()));
             }
@@ -148,12 +174,20 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
                         }
                     }
                 }
-                replies.push(confirmation(b"unsubscribe", Some(channel), session.subscriptions()));
+                replies.push(confirmation(
+                    b"unsubscribe",
+                    Some(channel),
+                    session.subscriptions(),
+                ));
             }
             Reply::Many(replies)
         }
         "PUNSUBSCRIBE" => {
-            let names = if a.is_empty() { session.patterns.clone() } else { a.to_vec() };
+            let names = if a.is_empty() {
+                session.patterns.clone()
+            } else {
+                a.to_vec()
+            };
             if names.is_empty() {
                 return Ok(confirmation(b"punsubscribe", None, session.subscriptions()));
             }
@@ -161,9 +195,15 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
             for pattern in &names {
                 if let Some(i) = session.patterns.iter().position(|p| p == pattern) {
                     session.patterns.remove(i);
-                    pubsub.patterns.retain(|(p, c)| !(p == pattern && *c == conn));
+                    pubsub
+                        .patterns
+                        .retain(|(p, c)| !(p == pattern && *c == conn));
                 }
-                replies.push(confirmation(b"punsubscribe", Some(pattern), session.subscriptions()));
+                replies.push(confirmation(
+                    b"punsubscribe",
+                    Some(pattern),
+                    session.subscriptions(),
+                ));
             }
             Reply::Many(replies)
         }
@@ -173,12 +213,21 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
                 if ok {
                     Ok(())
                 } else {
-                    Err(CmdError::Arity(format!("pubsub|{}", lossy(&sub).to_ascii_lowercase())))
+                    Err(CmdError::Arity(format!(
+                        "pubsub|{}",
+                        lossy(&sub).to_ascii_lowercase()
+                    )))
                 }
             };
             match sub.as_slice() {
                 b"CHANNELS" => {
-                    arity(a.len() <= 2)?;
+                    if a.len() > 2 {
+                        return Err(err(format!(
+                            "unknown subcommand or wrong number of arguments for '{}'. Try \
+                             PUBSUB HELP.",
+                            lossy(&a[0])
+                        )));
+                    }
                     let mut names: Vec<&Bytes> = pubsub
                         .channels
                         .keys()
@@ -198,7 +247,8 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
                 ),
                 b"NUMPAT" => {
                     arity(a.len() == 1)?;
-                    let mut distinct: Vec<&Bytes> = pubsub.patterns.iter().map(|(p, _)| p).collect();
+                    let mut distinct: Vec<&Bytes> =
+                        pubsub.patterns.iter().map(|(p, _)| p).collect();
                     distinct.sort();
                     distinct.dedup();
                     Reply::count(distinct.len())

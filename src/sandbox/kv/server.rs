@@ -406,9 +406,17 @@ fn exec_loop(
                 if messages.is_empty() {
                     continue;
                 }
-                (Reply::Many(messages), false, session.reply == ReplyMode::Off)
+                (
+                    Reply::Many(messages),
+                    false,
+                    session.reply == ReplyMode::Off,
+                )
             }
         };
+        if close {
+            // Gone before the client reads the reply: its subscriptions and watches too.
+            session.end(&mut lock(&shared.state));
+        }
         out.clear();
         if !silent {
             reply.encode(&mut out);
@@ -428,7 +436,6 @@ mod tests {
 
     use super::*;
     use crate::sandbox::kv::testing::{bulk, bulks, error, words};
-
 
     // ---------------------------------------------------------------------------------------
     // The server over TCP
@@ -510,7 +517,7 @@ mod tests {
     }
 
     /// Waits (on the store's change signal, with a deadline) until `condition` holds.
-    fn wait_until(server: &KvServer, what: &str, condition: impl Fn() -> bool) {
+    fn wait_until(server: &KvServer, what: &str, mut condition: impl FnMut() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(5);
         while !condition() {
             assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -592,6 +599,139 @@ mod tests {
             error("EXECABORT Transaction discarded because of previous errors.")
         );
         assert_eq!(c.call("GET n"), bulk("2"));
+    }
+
+    #[test]
+    fn watch_makes_exec_fail_after_another_connections_write() {
+        let server = KvServer::start(0).unwrap();
+        let mut a = Client::connect(&server);
+        let mut b = Client::connect(&server);
+        a.call("SET balance 100");
+        assert_eq!(a.call("WATCH balance"), Reply::OK);
+        assert_eq!(a.call("GET balance"), bulk("100"));
+        assert_eq!(b.call("SET balance 50"), Reply::OK);
+        assert_eq!(a.call("MULTI"), Reply::OK);
+        assert_eq!(a.call("SET balance 90"), Reply::Simple("QUEUED"));
+        assert_eq!(
+            a.call("EXEC"),
+            Reply::NilArray,
+            "the conflicting write wins"
+        );
+        assert_eq!(a.call("GET balance"), bulk("50"));
+
+        // EXEC unwatched: the next transaction runs.
+        b.call("SET balance 60");
+        a.call("MULTI");
+        a.call("DECRBY balance 10");
+        assert_eq!(a.call("EXEC"), Reply::Array(vec![Reply::Int(50)]));
+
+        // A write made in-process by a check counts like another client's.
+        a.call("WATCH balance");
+        server.set("balance", "1");
+        a.call("MULTI");
+        a.call("INCR balance");
+        assert_eq!(a.call("EXEC"), Reply::NilArray);
+
+        // So does a watched key expiring.
+        a.call("SET lease me PX 200");
+        a.call("WATCH lease");
+        thread::sleep(Duration::from_millis(300));
+        a.call("MULTI");
+        a.call("PING");
+        assert_eq!(a.call("EXEC"), Reply::NilArray);
+
+        // UNWATCH forgets; WATCH inside MULTI is refused without aborting.
+        a.call("WATCH balance");
+        b.call("SET balance 2");
+        assert_eq!(a.call("UNWATCH"), Reply::OK);
+        a.call("MULTI");
+        assert_eq!(
+            a.call("WATCH balance"),
+            error("ERR WATCH inside MULTI is not allowed")
+        );
+        a.call("INCR balance");
+        assert_eq!(a.call("EXEC"), Reply::Array(vec![Reply::Int(3)]));
+    }
+
+    #[test]
+    fn publish_reaches_subscribers_in_order() {
+        let server = KvServer::start(0).unwrap();
+        let mut sub = Client::connect(&server);
+        let mut publisher = Client::connect(&server);
+        assert_eq!(publisher.call("PUBLISH news nobody"), Reply::Int(0));
+        assert_eq!(
+            sub.call("SUBSCRIBE news"),
+            Reply::Array(vec![bulk("subscribe"), bulk("news"), Reply::Int(1)])
+        );
+        assert_eq!(publisher.call("PUBLISH news hello"), Reply::Int(1));
+        assert_eq!(sub.read(), bulks(&["message", "news", "hello"]));
+        assert_eq!(
+            sub.call("GET k"),
+            error(
+                "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT \
+                 / RESET are allowed in this context"
+            )
+        );
+        // A message published before a command is written before its reply.
+        assert_eq!(publisher.call("PUBLISH news two"), Reply::Int(1));
+        sub.send("PING");
+        assert_eq!(sub.read(), bulks(&["message", "news", "two"]));
+        assert_eq!(sub.read(), bulks(&["pong", ""]));
+        assert_eq!(
+            sub.call("PSUBSCRIBE n*"),
+            Reply::Array(vec![bulk("psubscribe"), bulk("n*"), Reply::Int(2)])
+        );
+        assert_eq!(publisher.call("PUBLISH news three"), Reply::Int(2));
+        assert_eq!(sub.read(), bulks(&["message", "news", "three"]));
+        assert_eq!(sub.read(), bulks(&["pmessage", "n*", "news", "three"]));
+        sub.send("SUBSCRIBE a b");
+        assert_eq!(
+            sub.read(),
+            Reply::Array(vec![bulk("subscribe"), bulk("a"), Reply::Int(3)])
+        );
+        assert_eq!(
+            sub.read(),
+            Reply::Array(vec![bulk("subscribe"), bulk("b"), Reply::Int(4)])
+        );
+        assert_eq!(
+            publisher.call("PUBSUB CHANNELS"),
+            bulks(&["a", "b", "news"])
+        );
+        assert_eq!(publisher.call("PUBSUB NUMPAT"), Reply::Int(1));
+        assert_eq!(sub.call("RESET"), Reply::Simple("RESET"));
+        assert_eq!(
+            sub.call("GET k"),
+            Reply::Nil,
+            "RESET leaves subscribed mode"
+        );
+        assert_eq!(publisher.call("PUBLISH news four"), Reply::Int(0));
+
+        // A subscriber that disconnects is forgotten.
+        sub.call("SUBSCRIBE gone");
+        drop(sub);
+        wait_until(&server, "the subscriber to go", || {
+            publisher.call("PUBLISH gone x") == Reply::Int(0)
+        });
+    }
+
+    #[test]
+    fn client_reply_off_and_skip_silence_replies() {
+        let server = KvServer::start(0).unwrap();
+        let mut c = Client::connect(&server);
+        c.send("CLIENT REPLY OFF");
+        c.send("SET k v");
+        c.send("GET k");
+        assert_eq!(c.call("CLIENT REPLY ON"), Reply::OK);
+        c.send("CLIENT REPLY SKIP");
+        c.send("SET k w");
+        assert_eq!(c.call("GET k"), bulk("w"));
+        c.call("SELECT 3");
+        c.call("CLIENT SETNAME me");
+        c.call("MULTI");
+        assert_eq!(c.call("RESET"), Reply::Simple("RESET"));
+        assert_eq!(c.call("EXEC"), error("ERR EXEC without MULTI"));
+        assert_eq!(c.call("CLIENT GETNAME"), Reply::Nil);
+        assert_eq!(c.call("GET k"), bulk("w"), "RESET selects database 0");
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The set commands: `SADD`, `SREM`, `SMEMBERS`, `SISMEMBER`, `SCARD`, `SMOVE`, `SPOP`,
 //! `SRANDMEMBER`, the algebra (`SINTER`, `SUNION`, `SDIFF` and their `STORE` forms), `SSCAN`.
 
+use super::Bytes;
 use super::command::{CmdError, Ctx, int_arg, no_handler, positive_arg};
 use super::keys::{ScanOptions, cursor_arg, scan_reply};
 use super::keyspace::{Entry, Keyspace, Set, Value};
 use super::protocol::Reply;
-use super::Bytes;
 
 pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, CmdError> {
     let now = ctx.now;
@@ -31,7 +31,9 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
             ks.drop_if_empty(key);
             Reply::count(removed)
         }
-        "SMEMBERS" => ks.set(key, now)?.map_or(Reply::Array(Vec::new()), |s| members(s)),
+        "SMEMBERS" => ks
+            .set(key, now)?
+            .map_or(Reply::Array(Vec::new()), |s| members(s)),
         "SISMEMBER" => Reply::bool(ks.set(key, now)?.is_some_and(|s| s.contains(&a[1]))),
         "SMISMEMBER" => {
             let set = ks.set(key, now)?;
@@ -76,7 +78,12 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
 }
 
 fn members(set: &Set) -> Reply {
-    Reply::Array(set.members().into_iter().map(|m| Reply::Bulk(m.clone())).collect())
+    Reply::Array(
+        set.members()
+            .into_iter()
+            .map(|m| Reply::Bulk(m.clone()))
+            .collect(),
+    )
 }
 
 /// `SMOVE src dst member`. A missing `src` answers 0 before any type is checked, as in Redis.
@@ -130,16 +137,25 @@ fn spop(ks: &mut Keyspace, a: &[Bytes], now: std::time::Instant) -> Result<Reply
     let (reply, popped) = match count {
         None => {
             let member = sample(set, 1).pop();
-            (member.clone().map_or(Reply::Nil, Reply::Bulk), member.into_iter().collect())
+            (
+                member.clone().map_or(Reply::Nil, Reply::Bulk),
+                member.into_iter().collect(),
+            )
         }
         Some(0) => return Ok(Reply::Array(Vec::new())),
         Some(n) if n >= set.len() => {
             let all: Vec<Bytes> = set.members().into_iter().cloned().collect();
-            (Reply::Array(all.iter().cloned().map(Reply::Bulk).collect()), all)
+            (
+                Reply::Array(all.iter().cloned().map(Reply::Bulk).collect()),
+                all,
+            )
         }
         Some(n) => {
             let some = sample(set, n);
-            (Reply::Array(some.iter().cloned().map(Reply::Bulk).collect()), some)
+            (
+                Reply::Array(some.iter().cloned().map(Reply::Bulk).collect()),
+                some,
+            )
         }
     };
     for member in &popped {
@@ -169,7 +185,12 @@ fn srandmember(ks: &mut Keyspace, a: &[Bytes], now: std::time::Instant) -> Resul
     Ok(match count {
         None => sample(set, 1).pop().map_or(Reply::Nil, Reply::Bulk),
         Some(n) if n >= 0 && n as usize >= set.len() => members(set),
-        Some(n) if n >= 0 => Reply::Array(sample(set, n as usize).into_iter().map(Reply::Bulk).collect()),
+        Some(n) if n >= 0 => Reply::Array(
+            sample(set, n as usize)
+                .into_iter()
+                .map(Reply::Bulk)
+                .collect(),
+        ),
         Some(n) => {
             let all = set.members();
             Reply::Array(
@@ -225,9 +246,17 @@ mod tests {
     fn add_remove_members() {
         let mut h = Harness::new();
         assert_eq!(h.run("SADD s 3 1 2 1"), Reply::Int(3));
-        assert_eq!(h.run("SMEMBERS s"), bulks(&["1", "2", "3"]), "intsets are in order");
+        assert_eq!(
+            h.run("SMEMBERS s"),
+            bulks(&["1", "2", "3"]),
+            "intsets are in order"
+        );
         assert_eq!(h.run("SADD s 10"), Reply::Int(1));
-        assert_eq!(h.run("SMEMBERS s"), bulks(&["1", "2", "3", "10"]), "numeric order");
+        assert_eq!(
+            h.run("SMEMBERS s"),
+            bulks(&["1", "2", "3", "10"]),
+            "numeric order"
+        );
         assert_eq!(h.run("SADD s b a"), Reply::Int(2));
         assert_eq!(h.run("SREM s a b nope"), Reply::Int(2));
         assert_eq!(
@@ -245,7 +274,11 @@ mod tests {
         assert_eq!(h.run("SCARD nope"), Reply::Int(0));
         assert_eq!(h.run("SMEMBERS nope"), bulks(&[]));
         assert_eq!(h.run("SREM s 1 2 3 10"), Reply::Int(4));
-        assert_eq!(h.run("EXISTS s"), Reply::Int(0), "an emptied set is deleted");
+        assert_eq!(
+            h.run("EXISTS s"),
+            Reply::Int(0),
+            "an emptied set is deleted"
+        );
         h.run("SET str x");
         assert_eq!(h.run("SADD str m"), error(WRONGTYPE));
         assert_eq!(h.run("SMEMBERS str"), error(WRONGTYPE));
@@ -278,7 +311,9 @@ mod tests {
         assert_eq!(h.run("SPOP a"), bulk("2"));
         assert_eq!(h.run("EXISTS a"), Reply::Int(0));
         h.run("SADD c 1 2 3");
-        let Reply::Array(two) = h.run("SPOP c 2") else { panic!() };
+        let Reply::Array(two) = h.run("SPOP c 2") else {
+            panic!()
+        };
         assert_eq!(two.len(), 2);
         assert_eq!(h.run("SCARD c"), Reply::Int(1));
     }
@@ -300,7 +335,11 @@ mod tests {
         assert_eq!(h.run("EXISTS d"), Reply::Int(0));
         h.run("SET str x");
         assert_eq!(h.run("SINTER nope str"), error(WRONGTYPE));
-        assert_eq!(h.run("SUNIONSTORE str a"), Reply::Int(4), "overwrites the destination");
+        assert_eq!(
+            h.run("SUNIONSTORE str a"),
+            Reply::Int(4),
+            "overwrites the destination"
+        );
         assert_eq!(
             h.run("SSCAN b 0"),
             Reply::Array(vec![bulk("0"), bulks(&["2", "3", "4"])])

@@ -3,13 +3,13 @@
 
 use std::time::Instant;
 
+use super::Bytes;
 use super::command::{
     CmdError, Ctx, deadline_after, deadline_at, err, int_arg, invalid_expire, is, no_handler,
 };
 use super::float;
 use super::keyspace::{Entry, Value};
 use super::protocol::{Reply, parse_i64};
-use super::Bytes;
 
 /// Redis's `proto-max-bulk-len`: the longest string `APPEND` and `SETRANGE` may make.
 const MAX_STRING: usize = 512 * 1024 * 1024;
@@ -31,7 +31,11 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
             Reply::bool(fresh)
         }
         "SETEX" | "PSETEX" => {
-            let unit = if name == "SETEX" { Unit::Seconds } else { Unit::Millis };
+            let unit = if name == "SETEX" {
+                Unit::Seconds
+            } else {
+                Unit::Millis
+            };
             let command = name.to_ascii_lowercase();
             let deadline = Expiry::In(unit, &a[1]).deadline(now, &command)?;
             ctx.ks().set_string(&a[0], a[2].clone(), Some(deadline));
@@ -75,7 +79,11 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
             for pair in a.chunks_exact(2) {
                 ks.set_string(&pair[0], pair[1].clone(), None);
             }
-            if name == "MSET" { Reply::OK } else { Reply::Int(1) }
+            if name == "MSET" {
+                Reply::OK
+            } else {
+                Reply::Int(1)
+            }
         }
         "APPEND" => {
             let ks = ctx.ks();
@@ -93,7 +101,10 @@ pub(super) fn command(ctx: &mut Ctx, name: &str, a: &[Bytes]) -> Result<Reply, C
         "STRLEN" => Reply::count(ctx.ks().string(&a[0], now)?.map_or(0, |v| v.len())),
         "GETRANGE" => {
             let (start, end) = (int_arg(&a[1])?, int_arg(&a[2])?);
-            let value = ctx.ks().string(&a[0], now)?.map_or(&[][..], |v| v.as_slice());
+            let value = ctx
+                .ks()
+                .string(&a[0], now)?
+                .map_or(&[][..], |v| v.as_slice());
             Reply::bulk(substring(value, start, end))
         }
         "SETRANGE" => setrange(ctx, a)?,
@@ -161,7 +172,11 @@ fn substring(value: &[u8], start: i64, end: i64) -> &[u8] {
     if (start < 0 && end < 0 && start > end) || len == 0 {
         return &[];
     }
-    let start = if start < 0 { (len + start).max(0) } else { start };
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
     let end = if end < 0 { (len + end).max(0) } else { end }.min(len - 1);
     if start > end {
         return &[];
@@ -214,6 +229,14 @@ enum Expiry<'a> {
 }
 
 impl Expiry<'_> {
+    /// Redis lets an option repeat (the last one wins) but not mix with another kind.
+    fn same_kind(self, other: Expiry) -> bool {
+        match (self, other) {
+            (Expiry::In(a, _), Expiry::In(b, _)) | (Expiry::At(a, _), Expiry::At(b, _)) => a == b,
+            _ => false,
+        }
+    }
+
     fn from_option<'a>(option: &[u8], value: &'a [u8]) -> Option<Expiry<'a>> {
         Some(match option.to_ascii_uppercase().as_slice() {
             b"EX" => Expiry::In(Unit::Seconds, value),
@@ -260,8 +283,8 @@ fn set(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         } else if is(opt, "KEEPTTL") && expiry.is_none() {
             keep_ttl = true;
         } else if let Some(e) = next
-            .filter(|_| expiry.is_none() && !keep_ttl)
             .and_then(|n| Expiry::from_option(opt, n))
+            .filter(|&e| !keep_ttl && expiry.is_none_or(|x| x.same_kind(e)))
         {
             expiry = Some(e);
             i += 1;
@@ -305,13 +328,12 @@ fn getex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut persist = false;
     let mut i = 1;
     while i < a.len() {
-        let free = expiry.is_none() && !persist;
-        if is(&a[i], "PERSIST") && free {
+        if is(&a[i], "PERSIST") && expiry.is_none() {
             persist = true;
         } else if let Some(e) = a
             .get(i + 1)
-            .filter(|_| free)
             .and_then(|n| Expiry::from_option(&a[i], n))
+            .filter(|&e| !persist && expiry.is_none_or(|x| x.same_kind(e)))
         {
             expiry = Some(e);
             i += 1;
@@ -320,12 +342,14 @@ fn getex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
         i += 1;
     }
-    let deadline = expiry.map(|e| e.deadline(now, "getex")).transpose()?;
+    // As in Redis: the key first, then the time.
     let key = &a[0];
     let ks = ctx.ks();
     let Some(value) = ks.string(key, now)?.map(|v| v.clone()) else {
         return Ok(Reply::Nil);
     };
+    let deadline = expiry.map(|e| e.deadline(now, "getex")).transpose()?;
+    let ks = ctx.ks();
     let entry = ks.live(key, now);
     match (deadline, entry) {
         (Some(at), _) if at <= now => {
@@ -406,9 +430,15 @@ mod tests {
         assert_eq!(h.run("GETEX k KEEPTTL"), error("ERR syntax error"));
         assert_eq!(
             h.run("GETEX nope EX 0"),
-            error("ERR invalid expire time in 'getex' command"),
-            "the time is checked before the key"
+            Reply::Nil,
+            "the key is looked up first"
         );
+        assert_eq!(
+            h.run("GETEX k EX 0"),
+            error("ERR invalid expire time in 'getex' command")
+        );
+        assert_eq!(h.run("SET k v EX 1 EX 100"), Reply::OK, "the last EX wins");
+        assert_eq!(h.run("TTL k"), Reply::Int(100));
         assert_eq!(h.run("GETEX k EXAT 1"), bulk("v"), "a past time deletes");
         assert_eq!(h.run("EXISTS k"), Reply::Int(0));
         h.run("SET k v EX 100");
@@ -446,7 +476,10 @@ mod tests {
         assert_eq!(h.run("GET a"), bulk("123\0\0x"));
         assert_eq!(h.run("SETRANGE nope 0 \"\""), Reply::Int(0));
         assert_eq!(h.run("EXISTS nope"), Reply::Int(0));
-        assert_eq!(h.run("SETRANGE a -1 x"), error("ERR offset is out of range"));
+        assert_eq!(
+            h.run("SETRANGE a -1 x"),
+            error("ERR offset is out of range")
+        );
         assert_eq!(
             h.run("SETRANGE a 536870912 x"),
             error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
@@ -483,8 +516,14 @@ mod tests {
         h.run("SET f 10.50 EX 100");
         assert_eq!(h.run("INCRBYFLOAT f 0.1"), bulk("10.6"));
         assert_eq!(h.run("TTL f"), Reply::Int(100), "INCRBYFLOAT keeps the TTL");
-        assert_eq!(h.run("INCRBYFLOAT f x"), error("ERR value is not a valid float"));
-        assert_eq!(h.run("INCRBYFLOAT s 1"), error("ERR value is not a valid float"));
+        assert_eq!(
+            h.run("INCRBYFLOAT f x"),
+            error("ERR value is not a valid float")
+        );
+        assert_eq!(
+            h.run("INCRBYFLOAT s 1"),
+            error("ERR value is not a valid float")
+        );
         assert_eq!(
             h.run("INCRBYFLOAT f inf"),
             error("ERR increment would produce NaN or Infinity")
