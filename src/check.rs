@@ -1,6 +1,7 @@
 //! Runs a lesson's checks: each check is a scenario executed in its own fresh sandbox, and
-//! produces a [`CheckReport`] (plain data). Checks of one lesson run in order; lessons can run
-//! in parallel ([`run_lessons`]).
+//! produces a [`CheckReport`] (plain data). A lesson checked alone runs its checks side by side
+//! ([`run_lesson_with`]); many lessons run in parallel, each running its checks in turn
+//! ([`run_lessons`]). Reports keep the lessons' order either way.
 
 mod context;
 pub(crate) mod files;
@@ -57,9 +58,22 @@ pub fn run_lesson(
     cancel: &CancelToken,
     events: Option<EventSink<'_>>,
 ) -> LessonReport {
+    run_lesson_with(pack, lesson, learner_dir, cancel, events, 1)
+}
+
+/// [`run_lesson`] with up to `side_by_side` of its checks running at once (each has its own
+/// sandbox, so they cannot disturb each other; time bounds are fair under the extra load).
+pub fn run_lesson_with(
+    pack: &Pack,
+    lesson: &Lesson,
+    learner_dir: &Path,
+    cancel: &CancelToken,
+    events: Option<EventSink<'_>>,
+    side_by_side: usize,
+) -> LessonReport {
     let started = Instant::now();
-    let mut checks = Vec::new();
-    for (index, check) in lesson.checks.iter().enumerate() {
+    let one = |index: usize| {
+        let check = &lesson.checks[index];
         if let Some(e) = events {
             e(Event::CheckStarted {
                 lesson: lesson.number,
@@ -78,8 +92,38 @@ pub fn run_lesson(
                 report: report.clone(),
             });
         }
-        checks.push(report);
-    }
+        report
+    };
+    let n = lesson.checks.len();
+    let checks: Vec<CheckReport> = if side_by_side <= 1 || n <= 1 {
+        (0..n).map(one).collect()
+    } else {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: std::sync::Mutex<Vec<Option<CheckReport>>> =
+            std::sync::Mutex::new(vec![None; n]);
+        std::thread::scope(|s| {
+            for _ in 0..side_by_side.min(n) {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        if i >= n {
+                            break;
+                        }
+                        let r = one(i);
+                        results
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(r);
+                    }
+                });
+            }
+        });
+        results
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .into_iter()
+            .flatten()
+            .collect()
+    };
     LessonReport {
         number: lesson.number,
         lesson: lesson.dir_name.clone(),
@@ -120,7 +164,10 @@ pub fn run_lessons(
                     let Some((lesson, dir)) = jobs.get(i) else {
                         break;
                     };
-                    let r = run_lesson(pack, lesson, dir, cancel, events);
+                    // One lesson alone runs its checks side by side; many lessons already
+                    // fill the machine, so each runs its checks in turn.
+                    let side_by_side = if jobs.len() == 1 { 4 } else { 1 };
+                    let r = run_lesson_with(pack, lesson, dir, cancel, events, side_by_side);
                     results
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(r);

@@ -493,6 +493,25 @@ fn line_of(text: &str, offset: usize) -> usize {
 static DIR_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$").expect("valid regex"));
 
+/// `{checks}/SCRIPT` in a step: a check script of the lesson.
+static CHECK_SCRIPT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{checks\}/([A-Za-z0-9_.\-/]+)").expect("valid regex"));
+
+/// A Python line importing the shared client.
+static IMPORTS_KV: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(from\s+kv\s+import|import\s+kv\b)").expect("valid regex"));
+
+/// `{{` and `}}` in a step's strings stand for literal braces: [`protect_braces`] hides them
+/// from placeholder expansion and [`restore_braces`] turns them into `{` and `}`.
+pub fn protect_braces(s: &str) -> String {
+    s.replace("{{", "\u{1}").replace("}}", "\u{2}")
+}
+
+/// See [`protect_braces`].
+pub fn restore_braces(s: &str) -> String {
+    s.replace('\u{1}', "{").replace('\u{2}', "}")
+}
+
 /// Matches `{name}` and `{name.part...}` placeholders.
 pub static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{([a-z_]+(?:\.[A-Za-z0-9_\-]+)*)\}").expect("valid regex"));
@@ -906,6 +925,46 @@ impl LessonFiles<'_> {
         }
 
         let check_files = subtree(self.lessons, &format!("{dir}/checks"));
+        // Check scripts named in steps must exist now, not when a learner runs the check.
+        for c in &checks {
+            for st in &c.steps {
+                for text in st.step.strings() {
+                    for cap in CHECK_SCRIPT.captures_iter(text) {
+                        let script = &cap[1];
+                        if !check_files.contains_key(script) {
+                            problems.push(Problem {
+                                file: toml_path.clone(),
+                                line: Some(st.line),
+                                message: format!(
+                                    "check `{}` runs {{checks}}/{script}, but there is no \
+                                     lessons/{dir}/checks/{script} (scripts: {})",
+                                    c.id,
+                                    Scope::describe(check_files.keys())
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        // A service that imports the shared client needs it in the pack.
+        let shared = subtree(self.apps, "_shared");
+        for (name, files) in [("starter", &starter), ("solution", &solution)] {
+            for (rel, bytes) in files.iter().filter(|(r, _)| r.ends_with(".py")) {
+                let text = String::from_utf8_lossy(bytes);
+                if let Some((n, _)) = text.lines().enumerate().find(|(_, l)| IMPORTS_KV.is_match(l)) {
+                    if !shared.contains_key("kv.py") && !files.contains_key("kv.py") {
+                        problems.push(Problem {
+                            file: format!("{}sandbox-apps/{dir}/{name}/{rel}", self.prefix),
+                            line: Some(n + 1),
+                            message: "imports kv, but the pack has no sandbox-apps/_shared/kv.py \
+                                      (copy it from the built-in lessons)"
+                                .into(),
+                        });
+                    }
+                }
+            }
+        }
         let variants = self.variants(&checks, &starter, &solution, problems);
         Some(Lesson {
             number,
@@ -1143,6 +1202,7 @@ impl Scope {
     }
 
     fn check_placeholders(&self, s: &str, in_start: bool) -> Result<(), String> {
+        let s = &protect_braces(s);
         for cap in PLACEHOLDER.captures_iter(s) {
             let full = &cap[1];
             let (root, rest) = full.split_once('.').unwrap_or((full, ""));
@@ -1227,6 +1287,9 @@ impl Scope {
                 if h.concurrent == Some(0) {
                     push(Err("`concurrent` must be at least 1".into()));
                 }
+                if h.retry_within.is_some() && (h.background.is_some() || h.concurrent.is_some()) {
+                    push(Err("`retry_within` retries one request: drop `background`/`concurrent`".into()));
+                }
                 if h.concurrent.is_some() && h.background.is_some() {
                     push(Err("has both `concurrent` and `background`: keep one".into()));
                 }
@@ -1275,7 +1338,7 @@ impl Scope {
                 push(self.check_target(target, false));
                 if crate::sandbox::process::parse_signal(signal).is_none() {
                     push(Err(format!(
-                        "unknown signal `{signal}` (TERM, INT, HUP, QUIT, USR1, USR2, KILL)"
+                        "unknown signal `{signal}` (TERM, INT, HUP, QUIT, USR1, USR2, KILL, STOP, CONT)"
                     )));
                 }
             }

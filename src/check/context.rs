@@ -276,6 +276,8 @@ impl<'a> Ctx<'a> {
 
     /// Expand placeholders. `local` is (port, dyno) inside a `start` step.
     fn expand(&mut self, s: &str, local: Option<(u16, &str)>, regex_escape: bool) -> String {
+        let protected = crate::lesson::protect_braces(s);
+        let s = protected.as_str();
         let mut out = String::new();
         let mut last = 0;
         let caps: Vec<(usize, usize, String)> = PLACEHOLDER
@@ -298,7 +300,12 @@ impl<'a> Ctx<'a> {
             last = end;
         }
         out.push_str(&s[last..]);
-        out
+        let literal = crate::lesson::restore_braces(&out);
+        if regex_escape && literal != out {
+            // Literal braces in a regular expression are matched as written.
+            return crate::lesson::restore_braces(&out.replace('\u{1}', "\\{").replace('\u{2}', "\\}"));
+        }
+        literal
     }
 
     fn value_of(&mut self, name: &str, local: Option<(u16, &str)>) -> Option<String> {
@@ -943,6 +950,23 @@ impl<'a> Ctx<'a> {
             }
             return Ok(());
         }
+        if let Some(within) = h.retry_within {
+            self.transcript.push(format!(
+                "until {line}; do sleep 0.05; done   # retried for up to {}",
+                humantime::format_duration(within)
+            ));
+            let deadline = self.until(within);
+            loop {
+                let result = http::send(&req);
+                match self.judge(h, &req, &target, result) {
+                    Ok(()) => return Ok(()),
+                    Err(f) if Instant::now() >= deadline || self.cancel.is_cancelled() => {
+                        return Err(f);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                }
+            }
+        }
         self.transcript.push(line);
         let refused = h.expect.as_ref().is_some_and(|e| e.refused);
         let mut result = http::send(&req);
@@ -1545,6 +1569,7 @@ impl<'a> Ctx<'a> {
             return Err(fail(format!("no process `{}`", e.target), "", ""));
         };
         let dyno = inst.dyno.clone();
+        let pgid = inst.proc.pid();
         let out = std::sync::Arc::clone(&inst.proc.output);
         let in_stream = |l: &Line| match e.stream {
             Stream::Stdout => l.stream == StreamKind::Stdout,
@@ -1571,11 +1596,20 @@ impl<'a> Ctx<'a> {
             None
         };
         if let Some((label, re)) = want {
-            let deadline = self.until(within);
+            // A fair bound: time the process waited for a busy CPU is not its own.
+            let hard = self.deadline;
             let cancel = self.cancel;
-            let found = out.wait_for(deadline, &|| cancel.is_cancelled(), &|l: &Line| {
-                in_stream(l) && re.is_match(&l.text)
-            });
+            let mut clock = FairClock::new(pgid, within);
+            let found = loop {
+                let slice = (Instant::now() + Duration::from_millis(50)).min(hard);
+                let hit = out.wait_for(slice, &|| cancel.is_cancelled(), &|l: &Line| {
+                    in_stream(l) && re.is_match(&l.text)
+                });
+                if hit.is_some() || clock.expired() || Instant::now() >= hard || cancel.is_cancelled()
+                {
+                    break hit;
+                }
+            };
             if found.is_none() {
                 let seen: Vec<String> = out
                     .lines()

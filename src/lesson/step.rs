@@ -289,6 +289,9 @@ pub struct Http {
     pub background: Option<String>,
     /// Send this many copies of the request at once (each is judged by `expect`).
     pub concurrent: Option<usize>,
+    /// Send again (every 50 ms) until `expect` holds, for at most this long.
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub retry_within: Option<Duration>,
     pub expect: Option<HttpExpect>,
     #[serde(default)]
     pub save: BTreeMap<String, String>,
@@ -563,7 +566,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub(crate) fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    let s: Option<String> = Option::deserialize(d)?;
-    s.map(|s| parse_duration(&s).map_err(serde::de::Error::custom))
-        .transpose()
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Other(toml::Value),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Text(s)) => parse_duration(&s)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        Some(Raw::Other(v)) => Err(serde::de::Error::custom(format!(
+            "a duration is a string with its unit, e.g. \"500ms\", \"2s\" or \"1m\" (not {v})"
+        ))),
+    }
 }

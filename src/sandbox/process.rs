@@ -113,6 +113,9 @@ pub fn parse_signal(name: &str) -> Option<Signal> {
         "USR1" => Signal::SIGUSR1,
         "USR2" => Signal::SIGUSR2,
         "KILL" => Signal::SIGKILL,
+        // Pause and resume: a backing service that hangs, then comes back.
+        "STOP" => Signal::SIGSTOP,
+        "CONT" => Signal::SIGCONT,
         _ => return None,
     })
 }

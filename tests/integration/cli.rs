@@ -445,7 +445,7 @@ fn lessons_verify_runs_every_step_kind() {
         .run()
         .code(0)
         .stdout_has("starter fails `one-offs` as intended: secrets.txt is still there")
-        .stdout_has("solution passes all 3 checks");
+        .stdout_has("solution passes all 4 checks");
 }
 
 #[test]
@@ -526,6 +526,31 @@ fn pack_files_must_be_utf8_small_and_loop_free() {
 }
 
 #[test]
+fn authoring_mistakes_are_found_at_load_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = test_pack("everything", tmp.path());
+    let p = pack.to_str().unwrap();
+    let toml = pack.join("lessons/01-everything/lesson.toml");
+    let original = std::fs::read_to_string(&toml).unwrap();
+    let mut text = original.replacen("check = \"one-offs\"", "check = \"one-of\"", 1);
+    text = text.replacen("within = \"2s\"", "within = 2", 1);
+    text.push_str(
+        "\n[[checks]]\nid = \"scripted\"\ntitle = \"t\"\nwhy = \"w\"\n\n[[checks.steps]]\nkind = \"run\"\ncommand = \"python3 {checks}/jobs_dnoe.py\"\n",
+    );
+    std::fs::write(&toml, &text).unwrap();
+    // The shared client is gone, but the service imports it.
+    std::fs::remove_file(pack.join("sandbox-apps/_shared/kv.py")).unwrap();
+    let r = Twelve::new(tmp.path())
+        .args(&["lessons", "verify", "--lessons", p])
+        .run();
+    r.code(2)
+        .stderr_has("lesson.toml:14: verify.starter_fails names an unknown check `one-of`")
+        .stderr_has("a duration is a string with its unit, e.g. \"500ms\"")
+        .stderr_has("runs {checks}/jobs_dnoe.py, but there is no lessons/01-everything/checks/jobs_dnoe.py")
+        .stderr_has("imports kv, but the pack has no sandbox-apps/_shared/kv.py");
+}
+
+#[test]
 fn a_broken_pack_is_reported_with_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let pack = repo().join("tests/packs/broken");
@@ -559,7 +584,7 @@ fn one_lesson_can_be_verified_while_another_is_broken() {
         .code(0)
         .stderr_has("other lessons are skipped")
         .stderr_has("lessons/02-draft/lesson.toml: missing file")
-        .stdout_has("solution passes all 3 checks");
+        .stdout_has("solution passes all 4 checks");
     Twelve::new(tmp.path())
         .args(&["lessons", "verify", "--lessons", p])
         .run()
