@@ -12,6 +12,41 @@ services: the app names its store by config (REDIS_URL), never by code.
 Values go in as str (ints are sent as text) and come back as str. The connection opens on the
 first command and is re-opened once if it broke. Threads may share a KV (commands take turns),
 but a blocking pop holds the connection while it waits: give each worker its own KV.
+
+Any command goes through kv.command(...): replies come back as str, int, list or None (a nil),
+and an error reply raises KVError with Redis's text. The store built into twelve answers like
+redis-server 7.0 to these commands (`twelve kv --help` lists them too):
+
+    keys          DEL UNLINK EXISTS TOUCH TYPE KEYS SCAN RANDOMKEY DBSIZE RENAME RENAMENX
+                  FLUSHDB FLUSHALL EXPIRE PEXPIRE EXPIREAT PEXPIREAT PERSIST TTL PTTL
+                  EXPIRETIME PEXPIRETIME
+    strings       GET SET SETNX SETEX PSETEX GETEX GETDEL GETSET MGET MSET MSETNX APPEND
+                  STRLEN GETRANGE SETRANGE INCR DECR INCRBY DECRBY INCRBYFLOAT
+    lists         LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LPOS LSET LINSERT
+                  LTRIM LREM LMOVE RPOPLPUSH BLPOP BRPOP BLMOVE BRPOPLPUSH
+    hashes        HSET HMSET HSETNX HGET HMGET HGETALL HKEYS HVALS HLEN HEXISTS HSTRLEN
+                  HDEL HINCRBY HINCRBYFLOAT HSCAN
+    sets          SADD SREM SMEMBERS SISMEMBER SMISMEMBER SCARD SMOVE SPOP SRANDMEMBER
+                  SINTER SUNION SDIFF SINTERSTORE SUNIONSTORE SDIFFSTORE SSCAN
+    transactions  MULTI EXEC DISCARD WATCH UNWATCH
+    pub/sub       PUBLISH SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE PUNSUBSCRIBE PUBSUB
+    connection    PING ECHO SELECT QUIT RESET CLIENT HELLO AUTH INFO COMMAND CONFIG TIME
+
+Anything else answers "ERR unknown command ..."; `--store redis-server` runs the checks against
+a real Redis instead. Optimistic locking, with a KV of the transaction's own (on a shared KV,
+another thread's commands would land inside the transaction):
+
+    tx = KV.from_url(os.environ["REDIS_URL"])
+    while True:
+        tx.command("WATCH", "stock")
+        left = int(tx.get("stock") or 0)
+        tx.command("MULTI")
+        tx.command("SET", "stock", left - 1)         # -> "QUEUED"
+        if tx.command("EXEC") is not None:           # None: "stock" changed meanwhile, retry
+            break
+
+kv.py can PUBLISH (kv.command("PUBLISH", channel, message)) but has no call that waits for
+messages on a subscribed connection.
 """
 
 import socket

@@ -1,5 +1,10 @@
-//! `sandbox-apps/_shared/kv.py` against the built-in store and against a real `redis-server`:
-//! the same script must pass on both, so a learner can swap stores by changing `REDIS_URL` only.
+//! The built-in store against a real `redis-server`:
+//! - `sandbox-apps/_shared/kv.py` must pass the same script on both, so a learner can swap
+//!   stores by changing `REDIS_URL` only;
+//! - the differential test (`tests/kv_compat.py --diff`) replays every command the store knows,
+//!   with its edge cases, against `twelve kv` and `redis-server` and requires identical replies.
+//!
+//! The tests that need `redis-server` print a message and pass where it is not installed.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -58,7 +63,7 @@ fn kv_py_passes_against_the_builtin_store() {
     assert_eq!(server.blocked_clients(), 0);
 }
 
-/// A `redis-server` child process, killed when dropped.
+/// A server child process (`redis-server` or `twelve kv`), killed when dropped.
 struct RedisServer {
     child: Child,
     port: u16,
@@ -101,33 +106,50 @@ fn answers_ping(port: u16) -> bool {
 fn start_redis(binary: &Path) -> RedisServer {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
-    let child = Command::new(binary)
+    let mut command = Command::new(binary);
+    command
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
         .arg("--dir")
-        .arg(dir.path())
+        .arg(dir.path());
+    start_server(command, port, dir)
+}
+
+/// `twelve kv --port P`, the built-in store as a learner runs it.
+fn start_twelve_kv() -> RedisServer {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_twelve"));
+    command
+        .args(["kv", "--port", &port.to_string()])
+        .current_dir(dir.path());
+    start_server(command, port, dir)
+}
+
+fn start_server(mut command: Command, port: u16, dir: tempfile::TempDir) -> RedisServer {
+    let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("redis-server starts");
-    let mut redis = RedisServer {
+        .expect("the server starts");
+    let mut server = RedisServer {
         child,
         port,
         _dir: dir,
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     while !answers_ping(port) {
-        if let Ok(Some(status)) = redis.child.try_wait() {
-            panic!("redis-server exited before accepting connections: {status}");
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!("{command:?} exited before accepting connections: {status}");
         }
         assert!(
             Instant::now() < deadline,
-            "redis-server did not accept on port {port} within 10 s"
+            "{command:?} did not accept on port {port} within 10 s"
         );
         // Between connection attempts: a refused connect returns at once.
         std::thread::sleep(Duration::from_millis(10));
     }
-    redis
+    server
 }
 
 #[test]
@@ -139,4 +161,43 @@ fn kv_py_passes_against_a_real_redis_server() {
     let redis = start_redis(&binary);
     let output = run_compat(&format!("redis://127.0.0.1:{}/0", redis.port));
     print!("{}", String::from_utf8_lossy(&output.stdout));
+}
+
+/// Every command of the built-in store, with its edge cases (wrong types, negative counts,
+/// expiry, blocking with timeouts, transactions with a conflicting write from a second
+/// connection, `WATCH`, pub/sub), replayed against `twelve kv` and `redis-server`: every reply
+/// must be identical.
+#[test]
+fn kv_replies_match_a_real_redis_server() {
+    let Some(binary) = find_on_path("redis-server") else {
+        println!("skipped: redis-server not installed, the differential test needs it");
+        return;
+    };
+    let redis = start_redis(&binary);
+    let ours = start_twelve_kv();
+    let output = Command::new("python3")
+        .arg(repo().join("tests/kv_compat.py"))
+        .arg("--diff")
+        .arg(format!("redis://127.0.0.1:{}/0", ours.port))
+        .arg(format!("redis://127.0.0.1:{}/0", redis.port))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    print!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the built-in store answers differently from redis-server ({})\n--- stdout\n{stdout}\
+         --- stderr\n{stderr}",
+        output.status
+    );
+    let summary = stdout.lines().last().unwrap_or_default();
+    let compared: usize = summary
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no summary line in:\n{stdout}"));
+    assert!(summary.ends_with(", 0 differ"), "{summary}");
+    assert!(compared > 1000, "only {compared} commands compared");
 }
