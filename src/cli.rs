@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the plain commands. `main.rs` only calls [`main`].
 
 mod commands;
+mod doctor;
 pub mod paint;
 pub mod report;
 mod verify;
@@ -40,6 +41,27 @@ pub enum Format {
     Human,
     Json,
     Junit,
+    /// Gradescope's autograder results.json (points: `--grading FILE`, docs/reports.md).
+    Gradescope,
+    /// A markdown summary (for `$GITHUB_STEP_SUMMARY` or a merge request).
+    Md,
+}
+
+/// Output formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Html,
+    Json,
+}
+
+/// Output formats of `class`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClassFormat {
+    Md,
+    Html,
+    Csv,
+    Json,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -55,6 +77,13 @@ pub enum Command {
     Init {
         #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// Also write what this CI system or grader needs to check every push (an existing
+        /// workspace gets just these files).
+        #[arg(long, value_enum, value_name = "SYSTEM")]
+        classroom: Option<crate::classroom::templates::Classroom>,
+        /// The git repository CI installs twelve from (`cargo install --git URL`).
+        #[arg(long, value_name = "URL", requires = "classroom")]
+        twelve_git: Option<String>,
     },
     /// List the lessons and where you stand.
     List,
@@ -70,6 +99,13 @@ pub enum Command {
         /// Show whole output tails.
         #[arg(long, short)]
         verbose: bool,
+        /// Also write the same results in another format to a file (repeatable), e.g.
+        /// `--save json=twelve-report.json --save md=summary.md`.
+        #[arg(long, value_name = "FORMAT=PATH")]
+        save: Vec<String>,
+        /// Points for `--format gradescope` (default: .twelve/grading.toml, else 1 per check).
+        #[arg(long, value_name = "FILE")]
+        grading: Option<PathBuf>,
     },
     /// Start a lesson's service in the foreground (Ctrl-C stops it).
     ///
@@ -113,9 +149,26 @@ pub enum Command {
     /// Check that this machine can run the tutorial.
     Doctor,
     /// Run the built-in key-value store (Redis protocol) in the foreground.
+    #[command(after_help = crate::sandbox::kv::HELP)]
     Kv {
         #[arg(long, default_value_t = 6379)]
         port: u16,
+    },
+    /// Your progress: each lesson's status, first pass, checks before passing, hints, time.
+    Report {
+        #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+        format: ReportFormat,
+        /// Also re-execute every lesson's checks now and show their verdicts.
+        #[arg(long)]
+        check: bool,
+    },
+    /// An instructor's roll-up of many learners: JSON reports (CI artifacts) and workspaces.
+    Class {
+        /// Report files, or folders to search for reports and workspaces.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = ClassFormat::Md)]
+        format: ClassFormat,
     },
     /// Commands for lesson authors.
     Lessons {
@@ -137,6 +190,8 @@ pub enum LessonsCommand {
         #[arg(long)]
         no_variants: bool,
     },
+    /// An instructor's notes on a lesson: what to discuss, and the wrong fixes the checks reject.
+    Notes { lesson: String },
 }
 
 /// Parse arguments, run, and turn errors into exit code 2 with a message.

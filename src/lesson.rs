@@ -931,7 +931,10 @@ impl LessonFiles<'_> {
                 for text in st.step.strings() {
                     for cap in CHECK_SCRIPT.captures_iter(text) {
                         let script = &cap[1];
-                        if !check_files.contains_key(script) {
+                        let folder = format!("{}/", script.trim_end_matches('/'));
+                        if !check_files.contains_key(script)
+                            && !check_files.keys().any(|k| k.starts_with(&folder))
+                        {
                             problems.push(Problem {
                                 file: toml_path.clone(),
                                 line: Some(st.line),
