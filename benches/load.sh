@@ -43,7 +43,7 @@ import json, sys, glob, os
 work, n, took = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) / 1000
 failed, total = [], 0
 for f in sorted(glob.glob(os.path.join(work, "sol-*.json"))):
-    for lesson in json.load(open(f)):
+    for lesson in json.load(open(f))["lessons"]:
         for c in lesson["checks"]:
             total += 1
             if c["outcome"] != "passed":
@@ -51,7 +51,7 @@ for f in sorted(glob.glob(os.path.join(work, "sol-*.json"))):
                 failed.append(f'{os.path.basename(f)} lesson {lesson["number"]} {c["id"]}: {c["outcome"]}: {msg[:160]}')
 starter_ok, starter_bad = 0, []
 for f in sorted(glob.glob(os.path.join(work, "start-*-*.json"))):
-    for lesson in json.load(open(f)):
+    for lesson in json.load(open(f))["lessons"]:
         if lesson["outcome"] == "failed":
             starter_ok += 1
         else:

@@ -214,7 +214,7 @@ fn render_per_frame() {
     highlight::warm();
     let warm_ms = t.elapsed().as_secs_f64() * 1000.0;
     let lesson = &pack.lessons[index];
-    let width = twelve::tui::layout::text_width(cols, rows);
+    let width = twelve::tui::layout::text_width(cols, rows, false);
     let t = Instant::now();
     let text = markdown::render(&lesson.text, width, true);
     let md_ms = t.elapsed().as_secs_f64() * 1000.0;

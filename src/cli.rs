@@ -148,6 +148,35 @@ pub enum Command {
     },
     /// Check that this machine can run the tutorial.
     Doctor,
+    /// Audit your own app against the twelve factors: the course's probes, run on any
+    /// app with a Procfile, in any language (docs/audit.md).
+    ///
+    /// Each process starts in a sandbox copy of DIR. Exit 0 when no factor fails, 1 when
+    /// one does, 2 for usage errors.
+    Audit {
+        /// The app's folder, holding a Procfile (default: the current folder).
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        /// A setting for every process (repeatable); `{sandbox}` is the sandbox's root, e.g.
+        /// DATABASE_URL=sqlite:///{sandbox}/db.
+        #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+        env: Vec<(String, String)>,
+        /// Settings from a dotenv file (KEY=VALUE lines); --env wins.
+        #[arg(long, value_name = "FILE")]
+        env_file: Option<PathBuf>,
+        /// Start a built-in store (Redis protocol) and pass its URL in this variable
+        /// (repeatable).
+        #[arg(long = "kv", value_name = "NAME")]
+        kv: Vec<String>,
+        /// Only these factors, e.g. 3,7,9.
+        #[arg(long, value_name = "LIST", value_parser = crate::audit::only_arg)]
+        only: Option<crate::audit::Only>,
+        #[arg(long, value_enum, default_value_t = crate::audit::Format::Human)]
+        format: crate::audit::Format,
+        /// Show every piece of evidence, passing ones too.
+        #[arg(long, short)]
+        verbose: bool,
+    },
     /// Run the built-in key-value store (Redis protocol) in the foreground.
     #[command(after_help = crate::sandbox::kv::HELP)]
     Kv {

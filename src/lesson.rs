@@ -383,6 +383,11 @@ fn load_scenarios(
     out
 }
 
+/// How many newlines `bytes` holds.
+fn text_lines(bytes: &[u8]) -> usize {
+    bytes.split(|b| *b == b'\n').count() - 1
+}
+
 /// A pack file as text, or a problem saying it is not UTF-8 (with the line of the first bad
 /// byte).
 fn utf8<'b>(path: &str, bytes: &'b [u8], problems: &mut Vec<Problem>) -> Option<&'b str> {
@@ -391,7 +396,7 @@ fn utf8<'b>(path: &str, bytes: &'b [u8], problems: &mut Vec<Problem>) -> Option<
         Err(e) => {
             problems.push(Problem {
                 file: path.to_string(),
-                line: Some(bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1),
+                line: Some(text_lines(&bytes[..e.valid_up_to()]) + 1),
                 message: "not UTF-8 text: lesson files must be saved as UTF-8".into(),
             });
             None
@@ -678,10 +683,7 @@ impl LessonFiles<'_> {
             problem(None, "missing file".into());
             return None;
         };
-        let Some(text) = utf8(&toml_path, raw_toml, problems) else {
-            return None;
-        };
-        let text = text.to_string();
+        let text = utf8(&toml_path, raw_toml, problems)?.to_string();
         let mut problem = |line: Option<usize>, message: String| {
             problems.push(Problem {
                 file: toml_path.clone(),
@@ -953,7 +955,7 @@ impl LessonFiles<'_> {
         // A service that imports the shared client needs it in the pack.
         let shared = subtree(self.apps, "_shared");
         for (name, files) in [("starter", &starter), ("solution", &solution)] {
-            for (rel, bytes) in files.iter().filter(|(r, _)| r.ends_with(".py")) {
+            for (rel, bytes) in files.iter().filter(|(r, _)| crate::check::files::is_python(r)) {
                 let text = String::from_utf8_lossy(bytes);
                 if let Some((n, _)) = text.lines().enumerate().find(|(_, l)| IMPORTS_KV.is_match(l)) {
                     if !shared.contains_key("kv.py") && !files.contains_key("kv.py") {
@@ -1348,7 +1350,9 @@ impl Scope {
             Step::Kill { target }
             | Step::Stop { target, .. }
             | Step::Restart { target, .. }
-            | Step::ExpectExit { target, .. } => {
+            | Step::ExpectExit { target, .. }
+            | Step::ExpectRunning { target }
+            | Step::Listening { target } => {
                 push(self.check_target(target, false));
             }
             Step::ExpectOutput(e) => {
@@ -1400,9 +1404,6 @@ impl Scope {
                     let probe = PLACEHOLDER.replace_all(p, "x");
                     push(Regex::new(&probe).map(|_| ()).map_err(|e| e.to_string()));
                 }
-            }
-            Step::ExpectRunning { target } | Step::Listening { target } => {
-                push(self.check_target(target, false));
             }
             Step::NoTrace(n) => {
                 if n.text.trim().is_empty() {

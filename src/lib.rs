@@ -10,6 +10,7 @@ compile_error!(
     "twelve runs on Linux and macOS: its sandbox needs Unix process groups, signals and rlimits"
 );
 
+pub mod audit;
 pub mod check;
 pub mod classroom;
 pub mod cli;

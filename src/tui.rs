@@ -79,6 +79,10 @@ pub fn run(workspace: Option<&Path>, lessons: Option<&Path>) -> anyhow::Result<E
     let mut model = Model::new(Arc::clone(&pack), ws.clone(), progress, size);
     model.color = theme::ColorMode::detect();
     model.flash = warning;
+    model.editor = runtime::editor_command();
+    if let Some(w) = &ws {
+        model.use_settings(&w.tui_settings());
+    }
 
     let input = input::Input::spawn(tx.clone());
     let mut runtime = runtime::Runtime::new(

@@ -84,20 +84,25 @@ impl Progress {
         ProgressChange::checked(lesson, report).apply(self);
     }
 
-    fn record_result(&mut self, dir_name: &str, passed: bool, summary: &str) {
+    /// A check ran to a verdict. Attempts count the checks asked for before the first pass
+    /// (`counts`): a check again after passing, or one watch mode started, is no struggle.
+    fn record_result(&mut self, dir_name: &str, passed: bool, summary: &str, counts: bool) {
         let p = self.lessons.entry(dir_name.to_string()).or_default();
         let now = now();
         if p.attempts == 0 && p.first_checked.is_none() {
             p.first_checked = Some(now.clone());
         }
-        p.attempts += 1;
+        let counted = counts && p.status != Status::Passed;
+        if counted {
+            p.attempts += 1;
+        }
         p.last_checked = Some(now.clone());
         p.last_result = Some(summary.to_string());
         if passed {
             p.status = Status::Passed;
             if p.first_pass.is_none() {
                 p.first_pass = Some(now);
-                p.checks_before_pass = Some(p.attempts - 1);
+                p.checks_before_pass = Some(p.attempts - u32::from(counted));
                 p.hints_at_pass = Some(p.hints_revealed);
             }
         } else if p.status == Status::NotStarted {
@@ -132,11 +137,27 @@ pub enum ProgressChange {
     },
     /// Hints revealed so far (never goes down).
     Hints { lesson: String, revealed: u32 },
+    /// A check that started by itself (watch mode, after a save) ran to a verdict: it
+    /// records the result but is not counted as an attempt.
+    CheckedAutomatically {
+        lesson: String,
+        passed: bool,
+        summary: String,
+    },
 }
 
 impl ProgressChange {
     pub fn checked(lesson: &Lesson, report: &LessonReport) -> ProgressChange {
         ProgressChange::Checked {
+            lesson: lesson.dir_name.clone(),
+            passed: report.passed(),
+            summary: report.summary(),
+        }
+    }
+
+    /// [`ProgressChange::checked`] for a check that watch mode started.
+    pub fn checked_automatically(lesson: &Lesson, report: &LessonReport) -> ProgressChange {
+        ProgressChange::CheckedAutomatically {
             lesson: lesson.dir_name.clone(),
             passed: report.passed(),
             summary: report.summary(),
@@ -149,11 +170,16 @@ impl ProgressChange {
                 lesson,
                 passed,
                 summary,
-            } => p.record_result(lesson, *passed, summary),
+            } => p.record_result(lesson, *passed, summary, true),
             ProgressChange::Hints { lesson, revealed } => {
                 let lp = p.lessons.entry(lesson.clone()).or_default();
                 lp.hints_revealed = lp.hints_revealed.max(*revealed);
             }
+            ProgressChange::CheckedAutomatically {
+                lesson,
+                passed,
+                summary,
+            } => p.record_result(lesson, *passed, summary, false),
         }
     }
 }
@@ -164,6 +190,30 @@ impl ProgressChange {
 struct Settings {
     /// A lesson pack folder given at `init` (absent: the built-in lessons).
     lessons: Option<PathBuf>,
+    /// The tutorial's own settings (`[tui]`).
+    tui: TuiSettings,
+}
+
+/// The TUI's settings, kept in `.twelve/config.toml` under `[tui]` so they survive a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TuiSettings {
+    /// Check again whenever a file of the open lesson is saved.
+    pub watch: bool,
+    /// Wrap long lines in the file viewer (otherwise it scrolls sideways).
+    pub wrap: bool,
+    /// The editor (found on PATH, no `$VISUAL`/`$EDITOR` set) the learner was told about.
+    pub editor_explained: Option<String>,
+}
+
+impl Default for TuiSettings {
+    fn default() -> TuiSettings {
+        TuiSettings {
+            watch: true,
+            wrap: false,
+            editor_explained: None,
+        }
+    }
 }
 
 /// The current time as RFC 3339 (UTC, seconds).
@@ -217,7 +267,10 @@ impl Workspace {
             root,
             lessons: pack_dir.clone(),
         };
-        let settings = Settings { lessons: pack_dir };
+        let settings = Settings {
+            lessons: pack_dir,
+            ..Settings::default()
+        };
         write_atomic(
             &ws.state_dir().join("config.toml"),
             toml::to_string(&settings)?.as_bytes(),
@@ -243,6 +296,33 @@ impl Workspace {
 
     pub fn state_dir(&self) -> PathBuf {
         self.root.join(STATE_DIR)
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.state_dir().join("config.toml")
+    }
+
+    /// The TUI's settings (the defaults when the file or its `[tui]` table is missing).
+    pub fn tui_settings(&self) -> TuiSettings {
+        std::fs::read_to_string(self.config_path())
+            .ok()
+            .and_then(|t| toml::from_str::<Settings>(&t).ok())
+            .map(|s| s.tui)
+            .unwrap_or_default()
+    }
+
+    /// Save the TUI's settings, keeping everything else the file holds.
+    pub fn save_tui_settings(&self, tui: &TuiSettings) -> anyhow::Result<()> {
+        let path = self.config_path();
+        let mut table: toml::Table = match std::fs::read_to_string(&path) {
+            Ok(t) => {
+                toml::from_str(&t).with_context(|| format!("cannot read `{}`", path.display()))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+        };
+        table.insert("tui".into(), toml::Value::try_from(tui)?);
+        write_atomic(&path, toml::to_string(&table)?.as_bytes())
     }
 
     /// The folder of a lesson, named like the lesson (`03-config`).
@@ -429,6 +509,51 @@ mod tests {
             std::fs::read_to_string(aside[0].path()).unwrap(),
             "lessons = [[["
         );
+    }
+
+    #[test]
+    fn tui_settings_survive_and_keep_the_rest_of_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join(STATE_DIR)).unwrap();
+        let ws = Workspace::open(tmp.path().to_path_buf());
+        assert_eq!(ws.tui_settings(), TuiSettings::default());
+        std::fs::write(ws.config_path(), "lessons = \"/packs/mine\"\n").unwrap();
+        let mine = TuiSettings {
+            watch: false,
+            wrap: true,
+            editor_explained: Some("nano".into()),
+        };
+        ws.save_tui_settings(&mine).unwrap();
+        assert_eq!(ws.tui_settings(), mine);
+        let ws = Workspace::open(tmp.path().to_path_buf());
+        assert_eq!(ws.lessons, Some(PathBuf::from("/packs/mine")));
+    }
+
+    #[test]
+    fn only_checks_asked_for_before_the_first_pass_are_attempts() {
+        let mut p = Progress::default();
+        let change = |passed, automatic| {
+            let (lesson, summary) = ("03-config".to_string(), String::new());
+            if automatic {
+                ProgressChange::CheckedAutomatically {
+                    lesson,
+                    passed,
+                    summary,
+                }
+            } else {
+                ProgressChange::Checked {
+                    lesson,
+                    passed,
+                    summary,
+                }
+            }
+        };
+        for (passed, automatic) in [(false, true), (false, false), (true, true), (true, false)] {
+            change(passed, automatic).apply(&mut p);
+        }
+        let lp = &p.lessons["03-config"];
+        assert_eq!((lp.status, lp.attempts), (Status::Passed, 1));
+        assert!(lp.first_pass.is_some());
     }
 
     #[test]

@@ -251,6 +251,13 @@ for path in sys.argv[2:]:
 print(json.dumps(out))
 "#;
 
+/// Whether a path names a Python source file.
+pub(crate) fn is_python(rel: &str) -> bool {
+    Path::new(rel)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("py"))
+}
+
 fn strip_python(bin: &Path, mode: &str, files: &[std::path::PathBuf]) -> BTreeMap<String, String> {
     let mut cmd = std::process::Command::new(bin.join("python3"));
     cmd.arg("-c").arg(STRIP_PY).arg(mode).args(files);
@@ -308,7 +315,7 @@ pub(super) fn source(app: &Path, shared: &Files, s: &Source, bin: &Path) -> Resu
     if let Some(mode) = mode {
         let py: Vec<std::path::PathBuf> = texts
             .iter()
-            .filter(|(rel, _)| rel.ends_with(".py"))
+            .filter(|(rel, _)| is_python(rel))
             .map(|(rel, _)| app.join(rel))
             .collect();
         let stripped = strip_python(bin, mode, &py);

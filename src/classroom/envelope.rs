@@ -111,8 +111,8 @@ impl CheckRun {
 pub fn parse(text: &str) -> Result<Document, String> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     if value.is_array() {
-        let lessons: Vec<LessonReport> =
-            serde_json::from_value(value).map_err(|e| format!("a list, but not of lessons: {e}"))?;
+        let lessons: Vec<LessonReport> = serde_json::from_value(value)
+            .map_err(|e| format!("a list, but not of lessons: {e}"))?;
         return Ok(Document::Check(CheckRun {
             schema: 0,
             twelve: String::new(),
@@ -173,7 +173,11 @@ mod tests {
     #[test]
     fn a_check_run_round_trips_with_its_schema_and_totals() {
         let run = CheckRun::new(
-            vec![lesson(&[Outcome::Passed, Outcome::Failed, Outcome::Cancelled])],
+            vec![lesson(&[
+                Outcome::Passed,
+                Outcome::Failed,
+                Outcome::Cancelled,
+            ])],
             None,
         );
         let text = run.to_json();

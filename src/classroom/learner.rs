@@ -64,9 +64,9 @@ impl LessonRow {
     ) -> LessonRow {
         // Progress written before `checks_before_pass` was kept: a lesson passed at its only
         // check run was passed at once; otherwise it is not known.
-        let checks_before_pass = p.checks_before_pass.or(
-            (p.status == Status::Passed && p.attempts == 1).then_some(0),
-        );
+        let checks_before_pass = p
+            .checks_before_pass
+            .or((p.status == Status::Passed && p.attempts == 1).then_some(0));
         LessonRow {
             number,
             lesson: lesson.to_string(),
@@ -95,6 +95,16 @@ impl LessonRow {
             .as_deref()?
             .split_once("first problem: ")
             .map(|(_, t)| t.trim())
+    }
+
+    /// `Config — Store config in the environment`, or the folder name when that is all.
+    fn name(&self) -> String {
+        match (self.factor_name.is_empty(), self.title.is_empty()) {
+            (true, true) => self.lesson.clone(),
+            (true, false) => self.title.clone(),
+            (false, true) => self.factor_name.clone(),
+            (false, false) => format!("{} — {}", self.factor_name, self.title),
+        }
     }
 
     fn label(&self) -> String {
@@ -197,7 +207,7 @@ impl ProgressReport {
                  was re-executed when this report was made: {}",
                 run.origin.trust()
             ),
-            None => "Self-reported: read from .twelve/progress.toml on the learner's machine, \
+            None => "Read from .twelve/progress.toml on the learner's machine, \
                      which the learner can edit. The grade that counts is the one CI re-executed \
                      (`twelve check --all` in CI); `twelve report --check` re-executes the \
                      checks now."
@@ -223,7 +233,9 @@ impl ProgressReport {
     }
 
     fn who(&self) -> String {
-        self.learner.clone().unwrap_or_else(|| "this workspace".into())
+        self.learner
+            .clone()
+            .unwrap_or_else(|| "this workspace".into())
     }
 
     /// The verdict of the check run made now, for a lesson.
@@ -248,17 +260,19 @@ impl ProgressReport {
         let _ = writeln!(s, "> **{}** {}\n", self.trust_label(), self.trust);
         let _ = writeln!(
             s,
-            "{}/{} lessons passed · {} check runs · {} hints{}\n",
+            "{}/{} lessons passed · {} · {}{}\n",
             self.totals.passed,
             self.totals.lessons,
-            self.totals.check_runs,
-            self.totals.hints,
+            counted(self.totals.check_runs, "check run"),
+            counted(self.totals.hints, "hint"),
             self.started
                 .as_deref()
                 .map_or(String::new(), |t| format!(" · started {t}"))
         );
         let now = self.verified.is_some();
-        s.push_str("| # | Lesson | Status | First pass | Checks before pass | Hints | Time from start |");
+        s.push_str(
+            "| # | Lesson | Status | First pass | Checks before pass | Hints | Time from start |",
+        );
         s.push_str(if now { " Checked now |\n" } else { "\n" });
         s.push_str("|--:|---|---|---|--:|--:|--:|");
         s.push_str(if now { "---|\n" } else { "\n" });
@@ -267,7 +281,7 @@ impl ProgressReport {
                 s,
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 l.number,
-                cell(&format!("{} — {}", l.label(), l.title)),
+                cell(&l.name()),
                 status_mark(l.status),
                 l.first_pass.as_deref().unwrap_or(""),
                 l.checks_before_pass
@@ -314,16 +328,15 @@ impl ProgressReport {
     /// One self-contained HTML page with a chart.
     pub fn html(&self) -> String {
         let mut b = format!(
-            "<h1>Progress of {}</h1>\n<p class=\"sub\">{}/{} lessons passed · {} check runs · {} hints{}</p>\n",
+            "<h1>Progress of {}</h1>\n<p class=\"sub\">{}/{} lessons passed · {} · {}{}</p>\n",
             html::escape(&self.who()),
             self.totals.passed,
             self.totals.lessons,
-            self.totals.check_runs,
-            self.totals.hints,
-            self.started.as_deref().map_or(String::new(), |t| format!(
-                " · started {}",
-                html::escape(t)
-            ))
+            counted(self.totals.check_runs, "check run"),
+            counted(self.totals.hints, "hint"),
+            self.started
+                .as_deref()
+                .map_or(String::new(), |t| format!(" · started {}", html::escape(t)))
         );
         let _ = writeln!(
             b,
@@ -363,9 +376,9 @@ impl ProgressReport {
                     }),
                 }
                 let note = match l.status {
-                    Status::Passed => l
-                        .since_start_s
-                        .map_or("passed".into(), |s| format!("passed at {}", human_duration(s))),
+                    Status::Passed => l.since_start_s.map_or("passed".into(), |s| {
+                        format!("passed at {}", human_duration(s))
+                    }),
                     Status::Attempted => format!("{} runs", l.attempts),
                     Status::NotStarted => "not started".into(),
                 };
@@ -426,6 +439,11 @@ impl ProgressReport {
         b.push_str("</table>\n");
         html::page(&format!("twelve: progress of {}", self.who()), &b)
     }
+}
+
+/// `1 hint`, `3 hints`.
+fn counted(n: u32, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 fn hints(l: &LessonRow) -> String {
@@ -525,9 +543,9 @@ mod tests {
         let r = report();
         let md = r.markdown();
         assert!(md.contains("**Self-reported.**"), "{md}");
-        assert!(md.contains("| 1 | 1 · 01-codebase"), "{md}");
+        assert!(md.contains("| 1 | 01-codebase | ✓ passed |"), "{md}");
         assert!(md.contains("20 min"), "{md}");
-        assert!(md.contains("Fails fast \\| loud"), "{md}");
+        assert!(md.contains("first problem: Fails fast | loud"), "{md}");
         let page = r.html();
         assert!(page.contains("<svg") && page.contains("Self-reported."));
         let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
@@ -556,7 +574,8 @@ mod tests {
         checked(false).apply(&mut p);
         checked(true).apply(&mut p);
         let lp = &p.lessons["03-config"];
-        assert_eq!(lp.attempts, 5);
+        // Checks after the first pass are not attempts.
+        assert_eq!(lp.attempts, 3);
         assert_eq!(lp.checks_before_pass, Some(2));
         assert_eq!(lp.hints_at_pass, Some(2));
         assert!(lp.first_checked.is_some());
@@ -574,6 +593,9 @@ mod tests {
             Some(0)
         );
         let lp = LessonProgress { attempts: 3, ..lp };
-        assert_eq!(rows_without_pack("02-x", None, &lp).checks_before_pass, None);
+        assert_eq!(
+            rows_without_pack("02-x", None, &lp).checks_before_pass,
+            None
+        );
     }
 }

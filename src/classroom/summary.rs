@@ -181,7 +181,10 @@ pub(crate) mod tests {
     #[test]
     fn failure_text_holds_the_traceback_and_the_reproduction() {
         let t = failure_text(&failed_check(), 2);
-        assert!(t.contains("ModuleNotFoundError: No module named 'flask'"), "{t}");
+        assert!(
+            t.contains("ModuleNotFoundError: No module named 'flask'"),
+            "{t}"
+        );
         assert!(t.contains("[stderr, last 2 of 3 lines]"), "{t}");
         assert!(t.contains("  $ PORT=40321 python3 app.py"), "{t}");
         assert!(t.contains("why: a service"), "{t}");
@@ -203,7 +206,10 @@ pub(crate) mod tests {
         );
         let md = markdown(&run);
         assert!(md.contains("0/1 lessons passed"), "{md}");
-        assert!(md.contains("| 2 · Declare \\| isolate | ❌ failed | 0/1 | The service works |"), "{md}");
+        assert!(
+            md.contains("| 2 · Declare \\| isolate | ❌ failed | 0/1 | The service works |"),
+            "{md}"
+        );
         assert!(md.contains("ModuleNotFoundError"), "{md}");
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use super::paint::Paint;
-use super::{Cli, Command, Format, LessonsCommand, report};
+use super::{ClassFormat, Cli, Command, Format, LessonsCommand, ReportFormat, report};
 use crate::check::{self, CancelToken, LessonReport, Outcome};
 use crate::lesson::{Lesson, Pack};
 use crate::sandbox::{self, Python};
@@ -28,14 +28,34 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
         return crate::tui::run(cli.workspace.as_deref(), cli.lessons.as_deref());
     };
     match command {
-        Command::Init { dir } => init(dir, cli.lessons.as_deref()),
+        Command::Init {
+            dir,
+            classroom: None,
+            ..
+        } => init(dir, cli.lessons.as_deref()),
+        Command::Init {
+            dir,
+            classroom: Some(kind),
+            twelve_git,
+        } => init_classroom(dir, cli.lessons.as_deref(), kind, twelve_git),
         Command::List => Ok(list(&Env::open(&cli)?)),
         Command::Check {
             lesson,
             all,
             format,
             verbose,
-        } => check(&Env::open(&cli)?, lesson.as_deref(), all, format, verbose),
+            save,
+            grading,
+        } => {
+            let env = Env::open(&cli)?;
+            let out = report::Outputs::new(&save, grading.as_deref(), &env.ws, &env.pack)?;
+            check(&env, lesson.as_deref(), all, format, verbose, &out)
+        }
+        Command::Report { format, check } => progress_report(&Env::open(&cli)?, format, check),
+        Command::Class { paths, format } => Ok(class(&cli, &paths, format)),
+        Command::Lessons {
+            command: LessonsCommand::Notes { lesson },
+        } => lesson_notes(&load_pack(cli.lessons.as_deref())?, &lesson),
         Command::Run { lesson, port, env } => {
             run_service(&Env::open(&cli)?, &lesson, port, &env.into_iter().collect())
         }
@@ -45,6 +65,15 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             reset(&Env::open(&cli)?, lesson.as_deref(), all, yes)
         }
         Command::Doctor => Ok(doctor(&cli)),
+        Command::Audit {
+            dir,
+            env,
+            env_file,
+            kv,
+            only,
+            format,
+            verbose,
+        } => audit(dir, env, env_file, kv, only, format, verbose),
         Command::Kv { port } => kv(port),
         Command::Lessons {
             command:
@@ -225,6 +254,7 @@ fn check(
     all: bool,
     format: Format,
     verbose: bool,
+    out: &report::Outputs,
 ) -> anyhow::Result<ExitCode> {
     let lessons: Vec<&Lesson> = match (lesson, all) {
         (_, true) => env.pack.lessons.iter().collect(),
@@ -255,6 +285,10 @@ fn check(
             );
         }
     }
+    // The JSON report carries the progress as the learner recorded it, before this run.
+    let recorded = out
+        .wants_progress(format)
+        .then(|| report::recorded(&env.progress(), &env.pack));
     let cancel = CancelToken::new();
     cancel_on_signals(&cancel)?;
     let p = Paint::detect();
@@ -276,12 +310,13 @@ fn check(
             "{}",
             p.dim(&format!("checking lesson {}…", lessons[0].number))
         );
-        vec![check::run_lesson(
+        vec![check::run_lesson_with(
             &env.pack,
             lessons[0],
             &dirs[0],
             &cancel,
             Some(&on_event),
+            4,
         )]
     } else {
         check::run_lessons(&env.pack, &jobs, &cancel, None)
@@ -338,9 +373,14 @@ fn check(
                 }
             }
         }
-        Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
-        Format::Junit => print!("{}", report::junit(&reports)),
+        Format::Json | Format::Junit | Format::Gradescope | Format::Md => {
+            print!(
+                "{}",
+                out.render(format, &reports, recorded.as_ref(), verbose)
+            );
+        }
     }
+    out.save(&reports, recorded.as_ref())?;
     if let Some(e) = unsaved {
         eprintln!("twelve: warning: this result could not be saved to your progress: {e:#}");
     }
@@ -600,6 +640,9 @@ fn doctor(cli: &Cli) -> ExitCode {
             "fix the files named above",
         ),
     }
+    for (good, what, fix) in super::doctor::checks() {
+        line(good, what, &fix);
+    }
     let ws = cli.workspace.clone().map(Workspace::open).or_else(|| {
         std::env::current_dir()
             .ok()
@@ -665,4 +708,157 @@ fn kv(port: u16) -> anyhow::Result<ExitCode> {
     }
     drop(server);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `init --classroom`: a workspace (unless `dir` is one already) and the system's files.
+fn init_classroom(
+    dir: Option<PathBuf>,
+    lessons: Option<&Path>,
+    kind: crate::classroom::templates::Classroom,
+    git: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    use crate::classroom::templates::{self, Source, Written};
+    let dir = dir.unwrap_or_else(|| PathBuf::from("twelve-factor"));
+    let p = Paint::detect();
+    let root = if dir.join(crate::workspace::STATE_DIR).is_dir() {
+        println!(
+            "{} is a workspace already: adding the classroom files",
+            dir.display()
+        );
+        dir.canonicalize()?
+    } else {
+        init(Some(dir.clone()), lessons)?;
+        dir.canonicalize()?
+    };
+    let source = Source::new(git);
+    for w in templates::write(&root, kind, &source)? {
+        match w {
+            Written::Created(path) => println!("{} {}", p.green("Wrote"), path.display()),
+            Written::Kept(path) => println!("{} {} (it exists)", p.dim("Kept"), path.display()),
+        }
+    }
+    if source.is_placeholder() {
+        eprintln!(
+            "twelve: warning: CI installs twelve with `cargo install --git {}`: pass \
+             `--twelve-git URL` or edit TWELVE_GIT in the files above",
+            source.git
+        );
+    }
+    if lessons.is_some() {
+        eprintln!(
+            "twelve: note: this workspace uses its own lesson pack; CI needs it too: commit the \
+             pack and set TWELVE_LESSONS to its folder in the CI file"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `twelve report`.
+fn progress_report(env: &Env, format: ReportFormat, check_now: bool) -> anyhow::Result<ExitCode> {
+    use crate::classroom::envelope::CheckRun;
+    use crate::classroom::learner::{ProgressReport, rows};
+    let progress = env.progress();
+    let verified = if check_now {
+        Python::get()?;
+        let dirs: Vec<PathBuf> = env
+            .pack
+            .lessons
+            .iter()
+            .map(|l| env.ws.lesson_dir(l))
+            .collect();
+        let jobs: Vec<(&Lesson, &Path)> = env
+            .pack
+            .lessons
+            .iter()
+            .zip(dirs.iter().map(PathBuf::as_path))
+            .filter(|(_, d)| d.is_dir())
+            .collect();
+        let cancel = CancelToken::new();
+        cancel_on_signals(&cancel)?;
+        Some(CheckRun::new(
+            check::run_lessons(&env.pack, &jobs, &cancel, None),
+            None,
+        ))
+    } else {
+        None
+    };
+    let learner = crate::classroom::origin::learner().or_else(|| {
+        env.ws
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+    });
+    let r = ProgressReport::new(
+        learner,
+        progress.started.clone(),
+        rows(&progress, &env.pack),
+        verified,
+    );
+    match format {
+        ReportFormat::Md => print!("{}", r.markdown()),
+        ReportFormat::Html => print!("{}", r.html()),
+        ReportFormat::Json => println!("{}", r.to_json()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `twelve class PATH...`.
+fn class(cli: &Cli, paths: &[PathBuf], format: ClassFormat) -> ExitCode {
+    // Names for lessons that only a progress file mentions; a broken pack only costs names.
+    let pack = || Pack::load(cli.lessons.as_deref()).ok();
+    let c = crate::classroom::class::load(paths, &pack);
+    for k in &c.skipped {
+        eprintln!("twelve: skipped {k}");
+    }
+    match format {
+        ClassFormat::Md => print!("{}", c.markdown()),
+        ClassFormat::Html => print!("{}", c.html()),
+        ClassFormat::Csv => print!("{}", c.csv()),
+        ClassFormat::Json => println!("{}", c.json()),
+    }
+    if c.learners.is_empty() {
+        eprintln!("twelve: no report or workspace found in the paths given");
+        ExitCode::from(TROUBLE)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `twelve lessons notes N`.
+fn lesson_notes(pack: &Pack, key: &str) -> anyhow::Result<ExitCode> {
+    let lesson = pack
+        .find(key)
+        .with_context(|| format!("no lesson `{key}` in {}", pack.source))?;
+    print!("{}", crate::classroom::notes::render(pack, lesson));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `twelve audit`: the probes on the user's own app (see `crate::audit`).
+fn audit(
+    dir: PathBuf,
+    env: Vec<(String, String)>,
+    env_file: Option<PathBuf>,
+    kv: Vec<String>,
+    only: Option<crate::audit::Only>,
+    format: crate::audit::Format,
+    verbose: bool,
+) -> anyhow::Result<ExitCode> {
+    let cancel = CancelToken::new();
+    cancel_on_signals(&cancel)?;
+    let opts = crate::audit::Options {
+        given: crate::audit::Given {
+            dir,
+            env,
+            env_file,
+            kv,
+        },
+        only: only.map(|o| o.0).unwrap_or_default(),
+    };
+    Ok(crate::audit::command(
+        &opts,
+        format,
+        verbose,
+        Paint::detect().on,
+        &cancel,
+    ))
 }

@@ -250,18 +250,18 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
         let starter = &reports[at];
         let solution = &reports[at + 1];
         at += 2;
-        let mut v = judge(l, starter, solution, p);
+        let mut found = judge(l, starter, solution, p);
         let (rule_lines, rule_problems) = judge_rules(l, p, opts.verbose);
-        v.lines.extend(rule_lines);
-        v.problems.extend(rule_problems);
+        found.lines.extend(rule_lines);
+        found.problems.extend(rule_problems);
         if opts.verbose {
-            for (label, r) in [("starter", starter), ("solution", solution)] {
-                for c in r.checks.iter().filter(|c| c.outcome == Outcome::Failed) {
+            for (label, report) in [("starter", starter), ("solution", solution)] {
+                for c in report.checks.iter().filter(|c| c.outcome == Outcome::Failed) {
                     if let Some(f) = &c.failure {
                         for o in &f.outputs {
                             let tail: Vec<&String> = o.stdout.iter().chain(&o.stderr).collect();
                             if !tail.is_empty() {
-                                v.lines.push(p.dim(&format!(
+                                found.lines.push(p.dim(&format!(
                                     "    {label} `{}`, {}: {}",
                                     c.id,
                                     o.process,
@@ -279,12 +279,12 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
             let right = l.variants.iter().filter(|v| v.verdict == Verdict::Pass).count();
             let mut wrong_verdicts = 0;
             for var in &l.variants {
-                let r = &reports[at];
+                let report = &reports[at];
                 at += 1;
-                match judge_variant(var, r) {
+                match judge_variant(var, report) {
                     Ok(said) => {
                         if opts.verbose {
-                            v.lines.push(format!(
+                            found.lines.push(format!(
                                 "  {} {} ({}): {said}",
                                 p.green("✓"),
                                 var.name,
@@ -297,7 +297,7 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
                     }
                     Err(e) => {
                         wrong_verdicts += 1;
-                        v.problems.push(format!(
+                        found.problems.push(format!(
                             "variant {} ({}; {}): {e}",
                             var.name, var.why, var.path
                         ));
@@ -305,27 +305,27 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
                 }
             }
             if n > 0 {
-                v.lines.push(format!(
+                found.lines.push(format!(
                     "{} {} of {n} variants judged as declared ({right} right, {} wrong)",
                     if wrong_verdicts == 0 { p.green("✓") } else { p.red("✗") },
                     n - wrong_verdicts,
                     n - right
                 ));
             } else {
-                v.lines.push(p.dim("· no variants (lessons/NN-slug/variants/*.toml)"));
+                found.lines.push(p.dim("· no variants (lessons/NN-slug/variants/*.toml)"));
             }
         }
         println!(
             "{}",
             p.bold(&format!("Lesson {} · {}", l.number, l.dir_name))
         );
-        for line in &v.lines {
+        for line in &found.lines {
             println!("  {line}");
         }
-        for problem in &v.problems {
+        for problem in &found.problems {
             println!("  {} {problem}", p.red("✗"));
         }
-        if !v.problems.is_empty() {
+        if !found.problems.is_empty() {
             bad += 1;
         }
     }

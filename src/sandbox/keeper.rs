@@ -35,8 +35,8 @@ pub fn enable(exe: PathBuf) {
 /// Start the keeper (once). Failing to start one is not fatal: the destructors and the next
 /// command's [`sweep`] still clean up.
 fn start(exe: &Path) {
-    let mut pipe = PIPE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     use std::os::unix::process::CommandExt as _;
+    let mut pipe = PIPE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let child = Command::new(exe)
         .arg(SUBCOMMAND)
         // Holding no folder open: it must not keep anything of ours busy.

@@ -42,15 +42,16 @@ impl LessonLayout {
 }
 
 /// Lay out the lesson view in `area` with `focus` (which decides the pane shown when narrow
-/// and which side pane gets more room when wide).
-pub fn lesson(area: Rect, focus: Pane) -> LessonLayout {
+/// and which side pane gets more room when wide). `zoom` shows the focused pane alone, as a
+/// narrow terminal does.
+pub fn lesson(area: Rect, focus: Pane, zoom: bool) -> LessonLayout {
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
         Constraint::Length(1),
     ])
     .areas(area);
-    if area.width < WIDE {
+    if area.width < WIDE || zoom {
         let [tabs, pane] =
             Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(body);
         return LessonLayout {
@@ -82,17 +83,26 @@ pub fn lesson(area: Rect, focus: Pane) -> LessonLayout {
     }
 }
 
+/// Whether the lesson view shows one pane at a time at this width.
+pub fn narrow(width: u16) -> bool {
+    width < WIDE
+}
+
 /// The width the lesson text wraps to for a terminal of `width`×`height`.
-pub fn text_width(width: u16, height: u16) -> u16 {
-    let l = lesson(Rect::new(0, 0, width, height), Pane::Text);
+pub fn text_width(width: u16, height: u16, zoom: bool) -> u16 {
+    let l = lesson(Rect::new(0, 0, width, height), Pane::Text, zoom);
     // Borders and a column of padding on each side.
     l.area(Pane::Text)
         .map_or(width, |r| r.width.saturating_sub(4))
 }
 
-/// The inner height (without borders) of `pane` when shown.
-pub fn inner_height(width: u16, height: u16, focus: Pane, pane: Pane) -> usize {
-    let l = lesson(Rect::new(0, 0, width, height), focus);
-    l.area(pane)
-        .map_or(0, |r| usize::from(r.height.saturating_sub(2)))
+/// The inner size (without borders) of `pane` when shown: (columns, rows).
+pub fn inner_size(size: (u16, u16), focus: Pane, zoom: bool, pane: Pane) -> (u16, usize) {
+    let l = lesson(Rect::new(0, 0, size.0, size.1), focus, zoom);
+    l.area(pane).map_or((0, 0), |r| {
+        (
+            r.width.saturating_sub(2),
+            usize::from(r.height.saturating_sub(2)),
+        )
+    })
 }

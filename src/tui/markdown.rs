@@ -386,12 +386,16 @@ impl Token {
     /// Closing punctuation, or a dash after a blank: it stays with the word before it.
     fn glued(&self) -> bool {
         !self.blank
-            && self.pieces.first().and_then(|(t, _)| t.chars().next()).is_some_and(|c| {
-                matches!(
-                    c,
-                    ',' | '.' | ';' | ':' | '!' | '?' | ')' | ']' | '}' | '…' | '—' | '–' | '»'
-                )
-            })
+            && self
+                .pieces
+                .first()
+                .and_then(|(t, _)| t.chars().next())
+                .is_some_and(|c| {
+                    matches!(
+                        c,
+                        ',' | '.' | ';' | ':' | '!' | '?' | ')' | ']' | '}' | '…' | '—' | '–' | '»'
+                    )
+                })
     }
 }
 
@@ -431,7 +435,10 @@ fn tokens(spans: &[Span<'static>]) -> Vec<Token> {
 }
 
 /// The first `n` characters of `pieces`, and the rest.
-fn split_pieces(pieces: Vec<(String, Style)>, n: usize) -> (Vec<Span<'static>>, Vec<(String, Style)>) {
+fn split_pieces(
+    pieces: Vec<(String, Style)>,
+    n: usize,
+) -> (Vec<Span<'static>>, Vec<(String, Style)>) {
     let mut head = Vec::new();
     let mut rest = Vec::new();
     let mut left = n;
@@ -441,7 +448,10 @@ fn split_pieces(pieces: Vec<(String, Style)>, n: usize) -> (Vec<Span<'static>>, 
             left -= len;
             head.push(Span::styled(text, style));
         } else if left > 0 {
-            head.push(Span::styled(text.chars().take(left).collect::<String>(), style));
+            head.push(Span::styled(
+                text.chars().take(left).collect::<String>(),
+                style,
+            ));
             rest.push((text.chars().skip(left).collect(), style));
             left = 0;
         } else {
@@ -595,5 +605,194 @@ PORT=5050 python3 app.py
                 l.width()
             );
         }
+    }
+
+    /// The shell blocks of a text, as written (each a list of lines).
+    fn shell_blocks(md: &str) -> Vec<Option<Vec<String>>> {
+        let mut out = Vec::new();
+        let mut cur: Option<(bool, String)> = None;
+        for e in Parser::new_ext(md, Options::ENABLE_TABLES) {
+            match e {
+                Event::Start(Tag::CodeBlock(kind)) => {
+                    let lang = match kind {
+                        CodeBlockKind::Fenced(l) => l.to_string(),
+                        CodeBlockKind::Indented => String::new(),
+                    };
+                    cur = Some((code::is_shell(&lang), String::new()));
+                }
+                Event::Text(t) => {
+                    if let Some((_, c)) = &mut cur {
+                        c.push_str(&t);
+                    }
+                }
+                Event::End(TagEnd::CodeBlock) => {
+                    if let Some((shell, c)) = cur.take() {
+                        out.push(shell.then(|| c.lines().map(str::to_string).collect()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The code blocks of rendered lines (runs of lines behind the bar), without the bar.
+    fn rendered_blocks(lines: &[Line<'_>]) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = Vec::new();
+        let mut open = false;
+        for l in lines {
+            let text = to_plain(std::slice::from_ref(l));
+            match text.trim_start().strip_prefix(GUTTER) {
+                Some(code) => {
+                    if !open {
+                        out.push(Vec::new());
+                    }
+                    open = true;
+                    if let Some(b) = out.last_mut() {
+                        b.push(code.trim_end().to_string());
+                    }
+                }
+                None => open = false,
+            }
+        }
+        out
+    }
+
+    /// What the shell runs: each command as its words after quote removal, with `\` and a
+    /// newline removed (so ` \` continuations join, whatever the blanks at the join) and
+    /// comments left out.
+    fn commands(lines: &[String]) -> Vec<Vec<String>> {
+        let text = lines.join("\n");
+        let mut chars = text.chars().peekable();
+        let mut out = Vec::new();
+        let mut cmd: Vec<String> = Vec::new();
+        let mut word: Option<String> = None;
+        let mut quote: Option<char> = None;
+        while let Some(c) = chars.next() {
+            match (quote, c) {
+                (Some('\''), '\'') | (Some('"'), '"') => quote = None,
+                (Some('"'), '\\') => match chars.next() {
+                    Some('\n') | None => {}
+                    Some(n) if matches!(n, '$' | '`' | '"' | '\\') => {
+                        word.get_or_insert_default().push(n);
+                    }
+                    Some(n) => word.get_or_insert_default().extend(['\\', n]),
+                },
+                (None, '\\') => match chars.next() {
+                    Some('\n') | None => {}
+                    Some(n) => word.get_or_insert_default().push(n),
+                },
+                (None, '\'' | '"') => {
+                    word.get_or_insert_default();
+                    quote = Some(c);
+                }
+                (None, '#') if word.is_none() => {
+                    while chars.peek().is_some_and(|&n| n != '\n') {
+                        chars.next();
+                    }
+                }
+                (None, ' ' | '\t' | '\n') => {
+                    cmd.extend(word.take());
+                    if c == '\n' && !cmd.is_empty() {
+                        out.push(std::mem::take(&mut cmd));
+                    }
+                }
+                _ => word.get_or_insert_default().push(c),
+            }
+        }
+        cmd.extend(word);
+        if !cmd.is_empty() {
+            out.push(cmd);
+        }
+        out
+    }
+
+    /// The words of the comments, in order.
+    fn comment_words(lines: &[String]) -> Vec<String> {
+        let mut q = code::Quote::default();
+        lines
+            .iter()
+            .flat_map(|l| {
+                let chars: Vec<char> = l.chars().collect();
+                let (_, comment) = code::scan(&chars, &mut q);
+                let text: String = chars[comment.unwrap_or(chars.len())..].iter().collect();
+                text.split_whitespace()
+                    .filter(|w| *w != "#")
+                    .map(|w| w.trim_start_matches('#').to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_shell_block_of_every_lesson_still_runs_when_copied() {
+        let pack = crate::lesson::Pack::embedded().unwrap();
+        let mut checked = 0;
+        for lesson in &pack.lessons {
+            let source = shell_blocks(&lesson.text);
+            for width in [40, 58, 80, 100] {
+                for colour in [false, true] {
+                    let lines = render(&lesson.text, width, colour);
+                    let shown = rendered_blocks(&lines);
+                    assert_eq!(shown.len(), source.len(), "{} at {width}", lesson.dir_name);
+                    for (src, got) in source.iter().zip(&shown) {
+                        let Some(src) = src else { continue };
+                        let at =
+                            format!("{} at width {width}:\n{}", lesson.dir_name, got.join("\n"));
+                        assert_eq!(commands(got), commands(src), "{at}");
+                        assert_eq!(comment_words(got), comment_words(src), "{at}");
+                        for l in got {
+                            assert!(l.chars().count() < usize::from(width), "too wide: {at}");
+                            assert!(!l.ends_with(code::CUT), "cut: {at}");
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    #[test]
+    fn prose_never_starts_a_line_with_punctuation() {
+        let pack = crate::lesson::Pack::embedded().unwrap();
+        for lesson in &pack.lessons {
+            for width in [40, 47, 58, 63, 80] {
+                for l in render(&lesson.text, width, false) {
+                    let text = to_plain(std::slice::from_ref(&l));
+                    let body = text.trim_start_matches([' ', '│', '•', '◦']).trim_start();
+                    if text.trim_start().starts_with(GUTTER) {
+                        continue;
+                    }
+                    assert!(
+                        !body.starts_with([',', '.', ';', ':', ')', '?', '!']),
+                        "{} at {width}: {text:?}",
+                        lesson.dir_name
+                    );
+                }
+            }
+        }
+        let md = "Docker sends `SIGTERM`, a polite request to stop.";
+        for width in 20..40 {
+            let text = to_plain(&render(md, width, false));
+            assert!(!text.contains("\n,"), "{text}");
+        }
+    }
+
+    #[test]
+    fn tables_are_aligned_or_listed() {
+        let md = "| package | API |\n|---|---|\n| slugkit 1.2.0 | `slugkit.make_code(length)` |\n| urlcheck 1.0.0 | `urlcheck.is_web_url(url)` |\n";
+        insta::assert_snapshot!(to_plain(&render(md, 60, false)), @r"
+        package        │ API
+        ───────────────┼──────────────────────────
+        slugkit 1.2.0  │ slugkit.make_code(length)
+        urlcheck 1.0.0 │ urlcheck.is_web_url(url)
+        ");
+        insta::assert_snapshot!(to_plain(&render(md, 36, false)), @r"
+        • slugkit 1.2.0
+          API: slugkit.make_code(length)
+        • urlcheck 1.0.0
+          API: urlcheck.is_web_url(url)
+        ");
     }
 }

@@ -63,8 +63,11 @@ pub enum Message {
         lines: Vec<Line<'static>>,
     },
     EditorClosed(Result<(), String>),
-    /// The transcript went to a clipboard tool (its name), or there is none.
+    /// The transcript went to a clipboard tool (its name), or there is none (the text).
     Copied(Result<String, String>),
+    /// The transcript was written to the terminal as an OSC 52 clipboard request, or could
+    /// not be (the text, to show for selecting by hand).
+    CopiedToTerminal(Result<(), String>),
     WorkspaceCreated(Result<(Workspace, Progress), String>),
     /// Progress as the file holds it now (after our change, with other programs' changes).
     ProgressLoaded(Progress),
@@ -79,10 +82,13 @@ pub enum Message {
 /// News from the learner's running service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceEvent {
+    /// The process started; nothing may listen on its port yet.
     Started {
         url: String,
         command: String,
     },
+    /// Its port accepts connections.
+    Listening,
     Line(StreamKind, String),
     /// The process ended by itself.
     Exited(String),
@@ -115,6 +121,10 @@ pub enum Effect {
     OpenEditor(PathBuf),
     /// Put text on the clipboard.
     Copy(String),
+    /// Ask the terminal to put text on the clipboard (OSC 52), when no clipboard tool can.
+    CopyToTerminal(String),
+    /// Keep the TUI's settings in the workspace.
+    SaveSettings(crate::workspace::TuiSettings),
     /// Apply a change to the progress file (merged with what other programs wrote).
     SaveProgress(crate::workspace::ProgressChange),
     ShowSolution {

@@ -11,7 +11,7 @@ use ratatui::text::Line;
 use crate::check::{CheckReport, LessonReport};
 use crate::lesson::{Lesson, Pack};
 use crate::sandbox::output::StreamKind;
-use crate::workspace::{Progress, Workspace};
+use crate::workspace::{Progress, TuiSettings, Workspace};
 
 use super::theme::ColorMode;
 
@@ -108,6 +108,10 @@ pub enum Overlay {
     },
     /// The first pass of a lesson.
     Passed,
+    /// Before the first edit with an editor nobody chose: which one opens, and how to choose.
+    Editor {
+        path: PathBuf,
+    },
     /// No usable python3: the lessons cannot run until there is one.
     PythonMissing(String),
 }
@@ -133,6 +137,8 @@ pub struct ActiveCheck {
     /// Events of older runs carry another id and are ignored.
     pub id: u64,
     pub started: Instant,
+    /// Started by watch mode (a save), not asked for: not counted as an attempt.
+    pub automatic: bool,
 }
 
 /// The run panel.
@@ -145,6 +151,8 @@ pub struct RunPanel {
     pub command: Option<String>,
     pub lines: VecDeque<(StreamKind, String)>,
     pub dropped: u64,
+    /// When the process started (the panel says how long it has been waiting for the port).
+    pub since: Option<Instant>,
 }
 
 /// Where the learner's service stands.
@@ -152,7 +160,9 @@ pub struct RunPanel {
 pub enum RunState {
     #[default]
     Idle,
+    /// Started, or asked to start, but nothing accepts connections on its port yet.
     Starting,
+    /// Its port accepts connections.
     Running,
     Stopping,
     /// It ended by itself, or could not start (the message says how).
@@ -195,6 +205,10 @@ pub struct LessonView {
     pub recheck: bool,
     pub report: Option<LessonReport>,
     pub run: RunPanel,
+    /// The focused pane alone on the whole screen (`z`).
+    pub zoom: bool,
+    /// How far the file viewer is scrolled sideways (columns), when it does not wrap.
+    pub file_col: usize,
 }
 
 impl LessonView {
@@ -209,6 +223,23 @@ impl LessonView {
             CheckState::Done(r) if r.failure.is_some() => Some(r),
             _ => None,
         })
+    }
+}
+
+/// The editor `e` opens: `$VISUAL`, `$EDITOR`, or one found on `PATH` (then `chosen` is false).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Editor {
+    pub command: String,
+    /// Set by the learner (`$VISUAL` or `$EDITOR`), not found by twelve.
+    pub chosen: bool,
+}
+
+impl Default for Editor {
+    fn default() -> Editor {
+        Editor {
+            command: "vi".into(),
+            chosen: true,
+        }
     }
 }
 
@@ -228,8 +259,14 @@ pub struct Model {
     pub lesson: Option<LessonView>,
     pub overlay: Option<Overlay>,
     pub size: (u16, u16),
-    /// Re-check when a file of the lesson is saved.
+    /// Re-check when a file of the lesson is saved (kept in the workspace's settings).
     pub watch: bool,
+    /// Wrap long lines in the file viewer instead of scrolling sideways (kept too).
+    pub wrap: bool,
+    /// The editor `e` opens.
+    pub editor: Editor,
+    /// The fallback editor the learner was told about (kept, so it is said once).
+    pub editor_explained: Option<String>,
     pub color: ColorMode,
     /// Highlight code (set once the syntaxes are warm).
     pub colour_code: bool,
@@ -272,6 +309,9 @@ impl Model {
             overlay: None,
             size,
             watch: true,
+            wrap: false,
+            editor: Editor::default(),
+            editor_explained: None,
             color: ColorMode::TrueColor,
             colour_code: false,
             now: Instant::now(),
@@ -304,6 +344,22 @@ impl Model {
         self.lesson
             .as_ref()
             .is_some_and(|v| v.active.is_some() || v.run.state.active())
+    }
+
+    /// Take the workspace's saved settings.
+    pub fn use_settings(&mut self, s: &TuiSettings) {
+        self.watch = s.watch;
+        self.wrap = s.wrap;
+        self.editor_explained.clone_from(&s.editor_explained);
+    }
+
+    /// The settings to save in the workspace.
+    pub fn settings(&self) -> TuiSettings {
+        TuiSettings {
+            watch: self.watch,
+            wrap: self.wrap,
+            editor_explained: self.editor_explained.clone(),
+        }
     }
 
     /// A fresh id for a check or service run.

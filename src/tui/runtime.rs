@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use crate::workspace::Workspace;
 
 use super::input::Input;
 use super::message::{Effect, Message, ServiceEvent};
+use super::model::Editor;
 use super::terminal::Tui;
 use super::watch::Watcher;
 
@@ -33,6 +35,8 @@ pub struct Runtime {
     input: Input,
     check: Option<(CancelToken, JoinHandle<()>)>,
     service: Option<(u64, Service)>,
+    /// Tells the thread waiting for the service's port to give up (the service went).
+    port_wait: Option<Arc<AtomicBool>>,
     /// Services being stopped in the background.
     stopping: Vec<JoinHandle<()>>,
     watcher: Option<Watcher>,
@@ -54,6 +58,7 @@ impl Runtime {
             input,
             check: None,
             service: None,
+            port_wait: None,
             stopping: Vec::new(),
             watcher: None,
         }
@@ -104,6 +109,19 @@ impl Runtime {
                 });
                 Vec::new()
             }
+            Effect::CopyToTerminal(text) => match tui.copy_osc52(&text) {
+                Ok(()) => vec![Message::CopiedToTerminal(Ok(()))],
+                Err(_) => vec![Message::CopiedToTerminal(Err(text))],
+            },
+            Effect::SaveSettings(settings) => match &self.workspace {
+                Some(ws) => match ws.save_tui_settings(&settings) {
+                    Ok(()) => Vec::new(),
+                    Err(e) => vec![Message::Failed(format!(
+                        "Could not save the setting: {e:#}"
+                    ))],
+                },
+                None => Vec::new(),
+            },
             Effect::SaveProgress(change) => match &self.workspace {
                 Some(ws) => match ws.apply(&change) {
                     Ok((p, None)) => vec![Message::ProgressLoaded(p)],
@@ -185,6 +203,7 @@ impl Runtime {
         // A restart (after a save) keeps the address the learner is using: stop the old
         // service here, briefly, so its port is free again.
         let mut port = 0;
+        self.forget_port();
         if let Some((old_id, mut svc)) = self.service.take() {
             port = svc.port;
             let exit = svc.stop_within(std::time::Duration::from_secs(1));
@@ -216,6 +235,7 @@ impl Runtime {
                     url: svc.url.clone(),
                     command: format!("{} {}", vars.join(" "), svc.command),
                 };
+                self.port_wait = Some(wait_for_port(svc.port, id, self.tx.clone()));
                 self.service = Some((id, svc));
                 vec![Message::Service { id, event }]
             }
@@ -226,8 +246,16 @@ impl Runtime {
         }
     }
 
+    /// Stop waiting for the service's port.
+    fn forget_port(&mut self) {
+        if let Some(gone) = self.port_wait.take() {
+            gone.store(true, Ordering::SeqCst);
+        }
+    }
+
     /// Stop the service in the background (it gets a grace period to finish).
     fn stop_service(&mut self) {
+        self.forget_port();
         if let Some((id, mut svc)) = self.service.take() {
             let tx = self.tx.clone();
             self.stopping.push(std::thread::spawn(move || {
@@ -259,6 +287,7 @@ impl Runtime {
             || out.closed(),
         );
         self.service = None;
+        self.forget_port();
         vec![Message::Service {
             id,
             event: ServiceEvent::Exited(exit.to_string()),
@@ -266,7 +295,7 @@ impl Runtime {
     }
 
     fn edit(&mut self, path: &Path, tui: &mut Tui) -> Result<(), String> {
-        let editor = editor_command();
+        let editor = editor_command().command;
         let pause = self.input.pause();
         tui.suspend();
         // Through the shell, so EDITOR="code --wait" works as it does in git.
@@ -290,6 +319,7 @@ impl Runtime {
     pub fn shutdown(&mut self) {
         self.input.stop();
         self.watcher = None;
+        self.forget_port();
         if let Some((cancel, handle)) = self.check.take() {
             cancel.cancel();
             let deadline = Instant::now() + Duration::from_secs(3);
@@ -307,22 +337,49 @@ impl Runtime {
     }
 }
 
-/// `$VISUAL`, `$EDITOR`, or the first of nano, vim, vi that exists.
-pub fn editor_command() -> String {
+/// The editor, in git's order: `$VISUAL`, `$EDITOR`, then nano when it is installed (it shows
+/// its keys on screen), vi last.
+pub fn editor_command() -> Editor {
     for var in ["VISUAL", "EDITOR"] {
         if let Ok(v) = std::env::var(var) {
             if !v.trim().is_empty() {
-                return v;
+                return Editor {
+                    command: v,
+                    chosen: true,
+                };
             }
         }
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    for name in ["nano", "vim", "vi"] {
-        if std::env::split_paths(&path).any(|d| d.join(name).is_file()) {
-            return name.to_string();
-        }
+    let nano = std::env::split_paths(&path).any(|d| d.join("nano").is_file());
+    Editor {
+        command: if nano { "nano" } else { "vi" }.to_string(),
+        chosen: false,
     }
-    "vi".to_string()
+}
+
+/// How often the port is tried while the service starts.
+const PORT_POLL: Duration = Duration::from_millis(100);
+
+/// Tell run `id` when `127.0.0.1:port` accepts a connection (until `gone` is set).
+fn wait_for_port(port: u16, id: u64, tx: Sender<Message>) -> Arc<AtomicBool> {
+    let gone = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&gone);
+    std::thread::spawn(move || {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        while !flag.load(Ordering::SeqCst) {
+            let tried = Instant::now();
+            if std::net::TcpStream::connect_timeout(&addr, PORT_POLL).is_ok() {
+                let _ = tx.send(Message::Service {
+                    id,
+                    event: ServiceEvent::Listening,
+                });
+                return;
+            }
+            std::thread::sleep(PORT_POLL.saturating_sub(tried.elapsed()));
+        }
+    });
+    gone
 }
 
 /// The text files of a lesson folder by relative name, and the names in order.

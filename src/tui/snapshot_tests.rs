@@ -10,7 +10,7 @@ use super::model::{CheckState, Confirm, Model, Overlay, Pane, RunState};
 use super::update::{open_lesson, update};
 use super::view::view;
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+const SIZES: [(u16, u16); 3] = [(60, 20), (80, 24), (120, 40)];
 
 /// The screen as text, one line per row (trailing spaces kept off).
 fn draw(m: &Model, w: u16, h: u16) -> String {
@@ -97,6 +97,7 @@ fn running_and_passing_check() {
         v.active = Some(super::model::ActiveCheck {
             id: 9,
             started: since,
+            automatic: false,
         });
         v.checks[0].state = CheckState::Done(passed("The shortlink service works", 412));
         v.checks[1].state = CheckState::Running { since };
@@ -129,6 +130,89 @@ fn run_panel() {
                 format!("127.0.0.1 - - \"GET /health HTTP/1.1\" 200 - request {i}"),
             ));
         }
+        m
+    });
+}
+
+#[test]
+fn run_panel_waits_for_the_port() {
+    snap("run_starting", |w, h| {
+        let mut m = lesson(w, h);
+        let since = fixtures::ago(&m, 6.0);
+        let v = m.lesson.as_mut().unwrap();
+        v.focus = Pane::Run;
+        v.run.state = RunState::Starting;
+        v.run.since = Some(since);
+        v.run.url = Some("http://127.0.0.1:8000".into());
+        v.run.command = Some("PORT=8000 python3 app.py".into());
+        v.run.lines.push_back((
+            crate::sandbox::output::StreamKind::Stdout,
+            "shortlink: development server on http://127.0.0.1:8080".into(),
+        ));
+        m
+    });
+}
+
+#[test]
+fn long_lines_in_the_file_viewer() {
+    snap("files_cut", |w, h| {
+        let mut m = lesson(w, h);
+        let v = m.lesson.as_mut().unwrap();
+        v.focus = Pane::Files;
+        v.file_lines.push(ratatui::text::Line::raw(
+            "    start_response(\"302 Found\", [(\"Location\", url), (\"Cache-Control\", \"no-store\")])",
+        ));
+        m
+    });
+    snap("files_sideways", |w, h| {
+        let mut m = lesson(w, h);
+        let v = m.lesson.as_mut().unwrap();
+        v.focus = Pane::Files;
+        v.file_col = 24;
+        v.file_lines.push(ratatui::text::Line::raw(
+            "    start_response(\"302 Found\", [(\"Location\", url), (\"Cache-Control\", \"no-store\")])",
+        ));
+        m
+    });
+    snap("files_wrapped", |w, h| {
+        let mut m = lesson(w, h);
+        m.wrap = true;
+        let v = m.lesson.as_mut().unwrap();
+        v.focus = Pane::Files;
+        v.file_lines.push(ratatui::text::Line::raw(
+            "    start_response(\"302 Found\", [(\"Location\", url), (\"Cache-Control\", \"no-store\")])",
+        ));
+        m
+    });
+}
+
+#[test]
+fn a_zoomed_failure_report() {
+    // Only wide terminals zoom; narrow ones show the same as check_failed.
+    let mut m = lesson(120, 40);
+    let v = m.lesson.as_mut().unwrap();
+    v.focus = Pane::Checks;
+    v.zoom = true;
+    v.checks[0].state = CheckState::Done(passed("The shortlink service works", 412));
+    v.checks[1].state = CheckState::Done(failed("Each instance listens on the port it is given"));
+    v.report = Some(report(vec![
+        passed("The shortlink service works", 412),
+        failed("Each instance listens on the port it is given"),
+    ]));
+    insta::assert_snapshot!("check_failed_zoomed_120x40", draw(&m, 120, 40));
+}
+
+#[test]
+fn the_editor_is_explained() {
+    snap("editor", |w, h| {
+        let mut m = lesson(w, h);
+        m.editor = super::model::Editor {
+            command: "nano".into(),
+            chosen: false,
+        };
+        m.overlay = Some(Overlay::Editor {
+            path: "/ws/07-port-binding/app.py".into(),
+        });
         m
     });
 }

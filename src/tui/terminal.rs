@@ -43,6 +43,15 @@ impl Tui {
         restore();
     }
 
+    /// Ask the terminal to put `text` on the system clipboard (OSC 52). Most terminals do,
+    /// also over SSH; inside tmux it needs `set-clipboard on`, or `allow-passthrough on` for
+    /// the wrapped copy sent as well. Nothing comes back to say whether it worked.
+    pub fn copy_osc52(&mut self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout();
+        out.write_all(osc52(text, std::env::var_os("TMUX").is_some()).as_bytes())?;
+        out.flush()
+    }
+
     /// Take the terminal back after [`Tui::suspend`] and redraw everything.
     pub fn resume(&mut self) -> io::Result<()> {
         enable_raw_mode()?;
@@ -57,9 +66,64 @@ impl Drop for Tui {
     }
 }
 
+/// The OSC 52 request for `text`; in tmux also wrapped for passthrough to the outer terminal.
+fn osc52(text: &str, tmux: bool) -> String {
+    let seq = format!("\x1b]52;c;{}\x07", base64(text.as_bytes()));
+    if tmux {
+        // tmux passes a DCS on when it is told to, with every ESC inside doubled.
+        format!("{seq}\x1bPtmux;{}\x1b\\", seq.replace('\x1b', "\x1b\x1b"))
+    } else {
+        seq
+    }
+}
+
+/// Standard base64 with padding (all OSC 52 needs; not worth a dependency).
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Release the mouse, show the cursor, leave the alternate screen and raw mode.
 fn restore() {
     let _ = execute!(io::stdout(), DisableMouseCapture, Show);
     ratatui::restore();
     let _ = io::stdout().flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osc52_carries_the_text_in_base64() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(
+            base64("curl -s localhost:5050/health\n✓".as_bytes()),
+            "Y3VybCAtcyBsb2NhbGhvc3Q6NTA1MC9oZWFsdGgK4pyT"
+        );
+        assert_eq!(osc52("hi", false), "\x1b]52;c;aGk=\x07");
+        assert_eq!(
+            osc52("hi", true),
+            "\x1b]52;c;aGk=\x07\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\"
+        );
+    }
 }

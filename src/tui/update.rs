@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::text::Line;
 
 use crate::check::{Event, LessonReport, Outcome};
 use crate::workspace::{ProgressChange, Status};
@@ -18,6 +19,8 @@ use super::model::{
 
 /// Lines a wheel notch scrolls.
 const WHEEL: isize = 3;
+/// Columns ← → scroll the file viewer.
+const SIDEWAYS: isize = 8;
 
 /// Decide the first screen: the next unfinished lesson, the map with a welcome on the first
 /// visit, or the completion screen.
@@ -125,12 +128,22 @@ pub fn update(m: &mut Model, msg: Message) -> Vec<Effect> {
             m.flash = Some(format!("Copied the transcript to the clipboard ({tool})."));
             Vec::new()
         }
-        Message::Copied(Err(text)) => {
+        // No clipboard tool (a server, a container, SSH): most terminals take OSC 52.
+        Message::Copied(Err(text)) => vec![Effect::CopyToTerminal(text)],
+        Message::CopiedToTerminal(Ok(())) => {
+            m.flash = Some(
+                "Copied through the terminal (OSC 52). Nothing to paste? Y shows the lines.".into(),
+            );
+            Vec::new()
+        }
+        Message::CopiedToTerminal(Err(text)) => {
             m.overlay = Some(Overlay::Transcript { text });
             Vec::new()
         }
         Message::WorkspaceCreated(Ok((ws, progress))) => {
             m.flash = Some(format!("Created your workspace in {}", ws.root.display()));
+            // A new workspace has the default settings (update does no I/O to read them).
+            m.use_settings(&crate::workspace::TuiSettings::default());
             m.workspace = Some(ws);
             m.progress = progress;
             m.welcome = true;
@@ -291,6 +304,18 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             }
             _ => Vec::new(),
         },
+        Overlay::Editor { path } => match k.code {
+            KeyCode::Enter | KeyCode::Char('e' | 'y' | 'Y') => {
+                m.overlay = None;
+                m.editor_explained = Some(m.editor.command.clone());
+                vec![Effect::SaveSettings(m.settings()), Effect::OpenEditor(path)]
+            }
+            KeyCode::Esc | KeyCode::Char('q' | 'n' | 'N') => {
+                m.overlay = None;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        },
         Overlay::Help | Overlay::Transcript { .. } | Overlay::PythonMissing(_) => {
             if matches!(
                 k.code,
@@ -324,7 +349,16 @@ fn map_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             };
         }
         KeyCode::Char('?') => m.overlay = Some(Overlay::Help),
-        KeyCode::Char('q') | KeyCode::Esc => return quit(m),
+        KeyCode::Char('q') => return ask_quit(m),
+        // The map is the top: Esc has nowhere to go back to, and must not quit (a learner
+        // presses it twice to leave a lesson). It only puts the welcome away.
+        KeyCode::Esc => {
+            if m.welcome {
+                m.welcome = false;
+            } else {
+                m.flash = Some("This is the lesson map: Enter opens a lesson, q quits.".into());
+            }
+        }
         _ => {}
     }
     Vec::new()
@@ -338,7 +372,7 @@ pub fn open_lesson(m: &mut Model, index: usize) -> Vec<Effect> {
     };
     let lesson = &m.pack.lessons[index];
     let dir = ws.lesson_dir(lesson);
-    let width = layout::text_width(m.size.0, m.size.1);
+    let width = layout::text_width(m.size.0, m.size.1, false);
     let view = LessonView {
         index,
         dir: dir.clone(),
@@ -357,6 +391,8 @@ pub fn open_lesson(m: &mut Model, index: usize) -> Vec<Effect> {
         recheck: false,
         report: None,
         run: RunPanel::default(),
+        zoom: false,
+        file_col: 0,
     };
     m.map_selected = usize::from(lesson.factor).saturating_sub(1);
     m.lesson = Some(view);
@@ -395,6 +431,7 @@ fn leave_lesson(m: &mut Model) -> Vec<Effect> {
     }
     if v.run.state.active() {
         effects.push(Effect::StopService);
+        m.flash = Some("The service of the lesson you left was stopped.".into());
     }
     effects
 }
@@ -438,7 +475,7 @@ fn lesson_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     let Some(v) = m.lesson.as_mut() else {
         return Vec::new();
     };
-    let page = isize::try_from(layout::inner_height(m.size.0, m.size.1, v.focus, v.focus))
+    let page = isize::try_from(layout::inner_size(m.size, v.focus, v.zoom, v.focus).1)
         .unwrap_or(10)
         .max(2)
         - 1;
@@ -455,7 +492,7 @@ fn lesson_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
         KeyCode::Char('m') => return back_to_map(m),
         KeyCode::Tab => v.focus = Pane::ALL[(v.focus.index() + 1) % 4],
         KeyCode::BackTab => v.focus = Pane::ALL[(v.focus.index() + 3) % 4],
-        KeyCode::Char(c @ '1'..='4') => v.focus = Pane::ALL[usize::from(c as u8 - b'1')],
+        KeyCode::Char(digit @ '1'..='4') => v.focus = Pane::ALL[usize::from(digit as u8 - b'1')],
         KeyCode::Down | KeyCode::Char('j') => scroll(m, None, 1),
         KeyCode::Up | KeyCode::Char('k') => scroll(m, None, -1),
         KeyCode::PageDown | KeyCode::Char(' ') => scroll(m, None, page),
@@ -464,9 +501,32 @@ fn lesson_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
         KeyCode::End | KeyCode::Char('G') => scroll(m, None, isize::MAX / 2),
         KeyCode::Char(']') => return select_file(m, 1),
         KeyCode::Char('[') => return select_file(m, -1),
-        KeyCode::Right if v.focus == Pane::Files => return select_file(m, 1),
-        KeyCode::Left if v.focus == Pane::Files => return select_file(m, -1),
-        KeyCode::Char('c') => return start_check(m),
+        KeyCode::Right if v.focus == Pane::Files => sideways(m, SIDEWAYS),
+        KeyCode::Left if v.focus == Pane::Files => sideways(m, -SIDEWAYS),
+        KeyCode::Char('0') if v.focus == Pane::Files => v.file_col = 0,
+        KeyCode::Char('W') => {
+            m.wrap = !m.wrap;
+            v.file_col = 0;
+            v.scroll[Pane::Files.index()] = 0;
+            m.flash = Some(
+                if m.wrap {
+                    "Files: long lines wrap (W scrolls them sideways instead)."
+                } else {
+                    "Files: long lines scroll sideways with ← → (W wraps them)."
+                }
+                .into(),
+            );
+            return vec![Effect::SaveSettings(m.settings())];
+        }
+        KeyCode::Char('z') => {
+            if layout::narrow(m.size.0) {
+                m.flash = Some("The pane already has the whole screen (Tab switches).".into());
+                return Vec::new();
+            }
+            v.zoom = !v.zoom;
+            return rewrap(m);
+        }
+        KeyCode::Char('c') => return start_check(m, false),
         KeyCode::Char('r') => return toggle_run(m),
         KeyCode::Char('w') => {
             m.watch = !m.watch;
@@ -478,15 +538,19 @@ fn lesson_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
                 }
                 .into(),
             );
+            return vec![Effect::SaveSettings(m.settings())];
         }
         KeyCode::Char('e') => {
-            return match v.file() {
-                Some(f) => vec![Effect::OpenEditor(v.dir.join(f))],
-                None => {
-                    m.flash = Some("The lesson folder has no files to edit.".into());
-                    Vec::new()
-                }
+            let Some(path) = v.file().map(|f| v.dir.join(f)) else {
+                m.flash = Some("The lesson folder has no files to edit.".into());
+                return Vec::new();
             };
+            // Once, when twelve picked the editor: say which, and how to choose another.
+            if !m.editor.chosen && m.editor_explained.as_ref() != Some(&m.editor.command) {
+                m.overlay = Some(Overlay::Editor { path });
+                return Vec::new();
+            }
+            return vec![Effect::OpenEditor(path)];
         }
         KeyCode::Char('h') => return reveal_hint(m),
         KeyCode::Char('s') => {
@@ -499,9 +563,16 @@ fn lesson_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             m.overlay = Some(Overlay::Confirm(Confirm::Solution));
         }
         KeyCode::Char('x') => m.overlay = Some(Overlay::Confirm(Confirm::Reset)),
-        KeyCode::Char('y') => {
+        KeyCode::Char(key @ ('y' | 'Y')) => {
             return match v.first_failure() {
-                Some(r) if !r.transcript.is_empty() => vec![Effect::Copy(r.transcript.join("\n"))],
+                Some(r) if !r.transcript.is_empty() => {
+                    let text = r.transcript.join("\n");
+                    if key == 'Y' {
+                        m.overlay = Some(Overlay::Transcript { text });
+                        return Vec::new();
+                    }
+                    vec![Effect::Copy(text)]
+                }
                 _ => {
                     m.flash = Some("Nothing to copy: no failed check with a transcript.".into());
                     Vec::new()
@@ -549,7 +620,8 @@ fn reveal_hint(m: &mut Model) -> Vec<Effect> {
     })]
 }
 
-fn start_check(m: &mut Model) -> Vec<Effect> {
+/// Check the open lesson; `automatic` when watch mode starts it (a save), not the learner.
+fn start_check(m: &mut Model, automatic: bool) -> Vec<Effect> {
     if let Some(e) = &m.python_error {
         m.flash = Some(format!("Cannot check: {e}"));
         return Vec::new();
@@ -566,7 +638,11 @@ fn start_check(m: &mut Model) -> Vec<Effect> {
     for row in &mut v.checks {
         row.state = CheckState::Pending;
     }
-    v.active = Some(ActiveCheck { id, started: now });
+    v.active = Some(ActiveCheck {
+        id,
+        started: now,
+        automatic,
+    });
     v.scroll[Pane::Checks.index()] = 0;
     // The results are what the learner looks at next; the focused pane gets the most room.
     v.focus = Pane::Checks;
@@ -604,9 +680,9 @@ fn check_done(m: &mut Model, id: u64, report: LessonReport) -> Vec<Effect> {
     let Some(v) = m.lesson.as_mut() else {
         return Vec::new();
     };
-    if v.active.map(|a| a.id) != Some(id) {
+    let Some(active) = v.active.filter(|a| a.id == id) else {
         return Vec::new();
-    }
+    };
     v.active = None;
     for (row, r) in v.checks.iter_mut().zip(&report.checks) {
         row.state = if r.outcome == Outcome::Cancelled {
@@ -624,7 +700,11 @@ fn check_done(m: &mut Model, id: u64, report: LessonReport) -> Vec<Effect> {
         }
         Outcome::Passed | Outcome::Failed => {
             let was_passed = m.progress.lesson(&lesson).status == Status::Passed;
-            let change = ProgressChange::checked(&lesson, &report);
+            let change = if active.automatic {
+                ProgressChange::checked_automatically(&lesson, &report)
+            } else {
+                ProgressChange::checked(&lesson, &report)
+            };
             change.apply(&mut m.progress);
             effects.push(Effect::SaveProgress(change));
             if report.passed() && !was_passed {
@@ -638,7 +718,7 @@ fn check_done(m: &mut Model, id: u64, report: LessonReport) -> Vec<Effect> {
         v.report = Some(report);
     }
     if recheck && m.overlay.is_none() {
-        effects.extend(start_check(m));
+        effects.extend(start_check(m, true));
     }
     effects
 }
@@ -649,6 +729,7 @@ fn toggle_run(m: &mut Model) -> Vec<Effect> {
         return Vec::new();
     }
     let id = m.fresh_id();
+    let now = m.now;
     let Some(v) = m.lesson.as_mut() else {
         return Vec::new();
     };
@@ -662,6 +743,7 @@ fn toggle_run(m: &mut Model) -> Vec<Effect> {
             v.run = RunPanel {
                 id: Some(id),
                 state: RunState::Starting,
+                since: Some(now),
                 ..RunPanel::default()
             };
             v.run_follow = true;
@@ -676,16 +758,26 @@ fn toggle_run(m: &mut Model) -> Vec<Effect> {
 }
 
 fn service_event(m: &mut Model, id: u64, event: ServiceEvent) {
+    let now = m.now;
     let Some(v) = m.lesson.as_mut() else { return };
     if v.run.id != Some(id) {
         return;
     }
     let run = &mut v.run;
     match event {
+        // Started is not yet running: the panel says so until the port accepts.
         ServiceEvent::Started { url, command } => {
-            run.state = RunState::Running;
+            if run.state != RunState::Stopping {
+                run.state = RunState::Starting;
+            }
             run.url = Some(url);
             run.command = Some(command);
+            run.since.get_or_insert(now);
+        }
+        ServiceEvent::Listening => {
+            if run.state == RunState::Starting {
+                run.state = RunState::Running;
+            }
         }
         ServiceEvent::Line(stream, text) => {
             run.lines.push_back((stream, text));
@@ -696,6 +788,7 @@ fn service_event(m: &mut Model, id: u64, event: ServiceEvent) {
         }
         ServiceEvent::Exited(how) => {
             run.state = RunState::Ended(format!("The service ended by itself ({how})."));
+            run.since = None;
         }
         ServiceEvent::Failed(e) => {
             run.state = RunState::Ended(format!("The service could not start: {e}"));
@@ -719,14 +812,19 @@ fn files_changed(m: &mut Model, paths: &[PathBuf]) -> Vec<Effect> {
         return Vec::new();
     }
     let mut effects = vec![Effect::LoadFiles(v.dir.clone())];
-    // A running service runs the old code: restart it, as development servers do.
-    if v.run.state == RunState::Running {
+    // A running service runs the old code: restart it, as development servers do (also one
+    // still waiting for its port: the save may be the fix).
+    let alive = v.run.state == RunState::Running
+        || (v.run.state == RunState::Starting && v.run.url.is_some());
+    if alive {
         let id = m.fresh_id();
+        let now = m.now;
         let Some(v) = m.lesson.as_mut() else {
             return effects;
         };
         v.run.id = Some(id);
         v.run.state = RunState::Starting;
+        v.run.since = Some(now);
         v.run.lines.push_back((
             crate::sandbox::output::StreamKind::Stdout,
             format!("── restarted: you saved {} ──", names.join(", ")),
@@ -745,7 +843,7 @@ fn files_changed(m: &mut Model, paths: &[PathBuf]) -> Vec<Effect> {
         if v.active.is_some() {
             v.recheck = true;
         } else {
-            effects.extend(start_check(m));
+            effects.extend(start_check(m, true));
             m.flash = Some(format!("Saved {}: checking again.", names.join(", ")));
         }
     }
@@ -806,12 +904,14 @@ fn select_file(m: &mut Model, step: isize) -> Vec<Effect> {
     let n = v.files.len() as isize;
     v.selected_file = (v.selected_file as isize + step).rem_euclid(n) as usize;
     v.scroll[Pane::Files.index()] = 0;
+    v.file_col = 0;
     refresh_file(m)
 }
 
 /// Re-wrap the lesson text after a resize (plain at once) and ask for it highlighted.
 fn rewrap(m: &mut Model) -> Vec<Effect> {
-    let width = layout::text_width(m.size.0, m.size.1);
+    let zoom = m.lesson.as_ref().is_some_and(|v| v.zoom);
+    let width = layout::text_width(m.size.0, m.size.1, zoom);
     let colour = m.colour_code;
     let Some(lesson) = m.current().cloned() else {
         return Vec::new();
@@ -843,19 +943,17 @@ fn rewrap(m: &mut Model) -> Vec<Effect> {
 
 /// Scroll `pane` (default: the focused one) by `delta` lines, within its content.
 fn scroll(m: &mut Model, pane: Option<Pane>, delta: isize) {
-    let (cols, rows) = m.size;
+    let wrap = m.wrap;
     let Some(v) = m.lesson.as_mut() else { return };
     let pane = pane.unwrap_or(v.focus);
-    let height = layout::inner_height(cols, rows, v.focus, pane);
+    let (width, height) = layout::inner_size(m.size, v.focus, v.zoom, pane);
     let (len, height) = match pane {
         Pane::Text => (v.text.len(), height),
-        Pane::Files => (v.file_lines.len(), height.saturating_sub(1)),
-        Pane::Checks => {
-            let width = layout::lesson(ratatui::layout::Rect::new(0, 0, cols, rows), v.focus)
-                .area(Pane::Checks)
-                .map_or(cols, |r| r.width.saturating_sub(2));
-            (super::view::check_lines(v, width, m.now, 0).len(), height)
-        }
+        Pane::Files => (
+            super::view::file_rows(v, width, wrap).len(),
+            height.saturating_sub(1),
+        ),
+        Pane::Checks => (super::view::check_lines(v, width, m.now, 0).len(), height),
         Pane::Run => (v.run.lines.len(), height.saturating_sub(2)),
     };
     let max = len.saturating_sub(height);
@@ -870,16 +968,55 @@ fn scroll(m: &mut Model, pane: Option<Pane>, delta: isize) {
     }
 }
 
+/// Scroll the file viewer sideways by `delta` columns, up to where its longest line ends.
+fn sideways(m: &mut Model, delta: isize) {
+    if m.wrap {
+        m.flash = Some("Long lines wrap now; W scrolls them sideways instead.".into());
+        return;
+    }
+    let Some(v) = m.lesson.as_mut() else { return };
+    let (width, _) = layout::inner_size(m.size, v.focus, v.zoom, Pane::Files);
+    let code = usize::from(width).saturating_sub(super::view::number_width(v) + 1);
+    let longest = v.file_lines.iter().map(Line::width).max().unwrap_or(0);
+    // The last column of a cut line holds its `→`: scroll until the end shows whole.
+    let max = (longest + 1).saturating_sub(code);
+    v.file_col = v.file_col.saturating_add_signed(delta).min(max);
+}
+
 fn mouse(m: &mut Model, e: MouseEvent) -> Vec<Effect> {
     let delta = match e.kind {
         MouseEventKind::ScrollDown => WHEEL,
         MouseEventKind::ScrollUp => -WHEEL,
+        MouseEventKind::ScrollLeft | MouseEventKind::ScrollRight => {
+            let over_files = m.overlay.is_none()
+                && m.lesson.as_ref().is_some_and(|v| {
+                    layout::lesson(
+                        ratatui::layout::Rect::new(0, 0, m.size.0, m.size.1),
+                        v.focus,
+                        v.zoom,
+                    )
+                    .pane_at(e.column, e.row)
+                        == Some(Pane::Files)
+                });
+            if over_files && !m.wrap {
+                let step = if e.kind == MouseEventKind::ScrollLeft {
+                    -1
+                } else {
+                    1
+                };
+                sideways(m, step * SIDEWAYS / 2);
+            }
+            return Vec::new();
+        }
         MouseEventKind::Down(crossterm::event::MouseButton::Left) => {
             if m.overlay.is_none() && m.screen == Screen::Lesson {
                 let size = m.size;
                 if let Some(v) = m.lesson.as_mut() {
-                    let l =
-                        layout::lesson(ratatui::layout::Rect::new(0, 0, size.0, size.1), v.focus);
+                    let l = layout::lesson(
+                        ratatui::layout::Rect::new(0, 0, size.0, size.1),
+                        v.focus,
+                        v.zoom,
+                    );
                     if let Some(p) = l.pane_at(e.column, e.row) {
                         v.focus = p;
                     }
@@ -914,6 +1051,7 @@ fn mouse(m: &mut Model, e: MouseEvent) -> Vec<Effect> {
             let l = layout::lesson(
                 ratatui::layout::Rect::new(0, 0, m.size.0, m.size.1),
                 v.focus,
+                v.zoom,
             );
             if let Some(p) = l.pane_at(e.column, e.row) {
                 scroll(m, Some(p), delta);

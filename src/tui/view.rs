@@ -29,6 +29,9 @@ use super::theme::{self, palette};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
+/// After this long without a listener, the run panel asks whether the port is the right one.
+const SLOW_START: Duration = Duration::from_secs(5);
+
 /// Draw the whole screen.
 pub fn view(m: &Model, f: &mut Frame<'_>) {
     let area = f.area();
@@ -87,29 +90,76 @@ fn footer(m: &Model, f: &mut Frame<'_>, area: Rect, keys: &[(&str, &str)]) {
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(watch_width)]).areas(area);
     let line = if let Some(flash) = &m.flash {
         Line::from(Span::styled(
-            format!(" {flash}"),
+            format!(
+                " {}",
+                fit_words(flash, usize::from(left.width).saturating_sub(1))
+            ),
             Style::new().fg(palette::WARN),
         ))
     } else {
-        // As many keys as fit; `?` lists them all.
         let mut spans = vec![Span::raw(" ")];
-        let mut used = 1;
-        for (i, (k, what)) in keys.iter().enumerate() {
-            let w = k.chars().count() + what.chars().count() + 1 + if i > 0 { 2 } else { 0 };
-            if used + w > usize::from(left.width) {
-                break;
-            }
-            used += w;
+        for (i, (k, what)) in fit_keys(keys, usize::from(left.width).saturating_sub(1))
+            .into_iter()
+            .enumerate()
+        {
             if i > 0 {
                 spans.push(Span::styled("  ", palette::dim()));
             }
-            spans.push(Span::styled(*k, palette::key()));
+            spans.push(Span::styled(k, palette::key()));
             spans.push(Span::raw(format!(" {what}")));
         }
         Line::from(spans)
     };
     f.render_widget(Paragraph::new(line), left);
     f.render_widget(Paragraph::new(Line::from(watch)), right);
+}
+
+/// The keys that fit in `width`, in their order: `?` and `q` always (the way to the others
+/// and the way out), then the others as listed, most useful first, while they fit.
+fn fit_keys<'a>(keys: &[(&'a str, &'a str)], width: usize) -> Vec<(&'a str, &'a str)> {
+    let cost = |(k, what): &(&str, &str)| k.chars().count() + what.chars().count() + 3;
+    let essential = |(k, _): &(&str, &str)| matches!(*k, "?" | "q");
+    // Separators are counted for every entry: the first one has none, hence the + 2.
+    let mut used: usize = keys.iter().filter(|e| essential(e)).map(cost).sum();
+    let mut keep: Vec<bool> = keys.iter().map(essential).collect();
+    for (i, e) in keys.iter().enumerate() {
+        if keep[i] {
+            continue;
+        }
+        if used + cost(e) > width + 2 {
+            break;
+        }
+        used += cost(e);
+        keep[i] = true;
+    }
+    keys.iter()
+        .zip(keep)
+        .filter_map(|(e, k)| k.then_some(*e))
+        .collect()
+}
+
+/// `text` in at most `width` columns: whole words, with `…` when some had to go.
+pub fn fit_words(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for word in text.split(' ') {
+        let extra = usize::from(!out.is_empty()) + word.chars().count();
+        if out.chars().count() + extra + 1 > width {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    let out = out.trim_end_matches([',', ';', ':', ' ', '—', '-']);
+    if out.is_empty() {
+        String::new()
+    } else {
+        format!("{out}…")
+    }
 }
 
 fn no_workspace(
@@ -192,9 +242,20 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
     let total = m.pack.lessons.len();
     let passed = m.progress.passed_count(&m.pack);
     let next = m.progress.next_lesson(&m.pack);
-    let welcome_h = if m.welcome { 5 } else { 0 };
+    // Short terminals: one line of title, and the welcome without what the footer says.
+    let short = area.height < 30;
+    let welcome_text = welcome_lines(short && area.height < 24);
+    let welcome_h = if m.welcome {
+        let lines: usize = welcome_text
+            .iter()
+            .map(|l| wrap(&l.spans, usize::from(area.width.saturating_sub(2))).len())
+            .sum();
+        lines as u16 + 1
+    } else {
+        0
+    };
     let [head, welcome, list, gauge, foot] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(if short { 1 } else { 2 }),
         Constraint::Length(welcome_h),
         Constraint::Fill(1),
         Constraint::Length(3),
@@ -212,26 +273,13 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
         head,
     );
     if m.welcome {
-        let text = vec![
-            Line::from(vec![
-                Span::styled("Welcome!", palette::bold()),
-                Span::raw(
-                    " Each lesson is a small URL-shortener service that breaks one factor. Read the lesson, run the service, fix it in your editor, and press c to check.",
-                ),
-            ]),
-            Line::raw(""),
-            Line::from(vec![
-                Span::raw("Choose a lesson with "),
-                Span::styled("↑↓", palette::key()),
-                Span::raw(" and open it with "),
-                Span::styled("Enter", palette::key()),
-                Span::raw(". Your progress is saved as you go."),
-            ]),
-        ];
+        let width = usize::from(welcome.width.saturating_sub(2));
+        let text: Vec<Line<'static>> = welcome_text
+            .into_iter()
+            .flat_map(|l| wrap(&l.spans, width).into_iter().map(Line::from))
+            .collect();
         f.render_widget(
-            Paragraph::new(text)
-                .wrap(Wrap { trim: true })
-                .block(Block::new().padding(Padding::horizontal(1))),
+            Paragraph::new(text).block(Block::new().padding(Padding::horizontal(1))),
             welcome,
         );
     }
@@ -252,18 +300,34 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
                 spans.push(status_mark(lp.status));
                 spans.push(Span::raw(format!(" {:>4}  ", roman(i + 1))));
                 spans.push(Span::styled(format!("{name:<20}"), palette::bold()));
-                spans.push(Span::raw(format!(" {}", l.title)));
                 let tail = match lp.status {
                     Status::Passed => Span::styled("  passed", Style::new().fg(palette::PASS)),
-                    Status::Attempted => Span::styled(
+                    Status::Attempted if lp.attempts > 0 => Span::styled(
                         format!("  attempted ({}×)", lp.attempts),
                         Style::new().fg(palette::WARN),
                     ),
+                    Status::Attempted => {
+                        Span::styled("  attempted", Style::new().fg(palette::WARN))
+                    }
                     Status::NotStarted => Span::raw(""),
                 };
+                let is_next = next.is_some_and(|n| n.number == l.number);
+                // The status and the mark of the next lesson matter most; the title gives
+                // way first (whole words), then the word "next".
+                let fixed = spans.iter().map(Span::width).sum::<usize>() + tail.width();
+                let room = usize::from(inner.width);
+                let mut next_mark = if is_next { "  ← next" } else { "" };
+                if room < fixed + next_mark.chars().count() + 12 && is_next {
+                    next_mark = "  ←";
+                }
+                let title_room = room.saturating_sub(fixed + next_mark.chars().count() + 1);
+                let title = fit_words(&l.title, title_room);
+                if !title.is_empty() {
+                    spans.push(Span::raw(format!(" {title}")));
+                }
                 spans.push(tail);
-                if next.is_some_and(|n| n.number == l.number) {
-                    spans.push(Span::styled("  ← next", Style::new().fg(palette::ACCENT)));
+                if is_next {
+                    spans.push(Span::styled(next_mark, Style::new().fg(palette::ACCENT)));
                 }
             }
             None => {
@@ -292,12 +356,14 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
     };
     let label = format!("{passed} of {total} lessons passed");
     let next_text = match next {
-        Some(l) => format!(
-            " Next: {} {} — {}",
-            roman(usize::from(l.factor)),
-            l.factor_name,
-            l.title
-        ),
+        Some(l) => {
+            let head = format!(" Next: {} {}", roman(usize::from(l.factor)), l.factor_name);
+            let room = usize::from(gauge.width.saturating_sub(2)).saturating_sub(head.len() + 3);
+            match fit_words(&l.title, room) {
+                t if t.is_empty() => head,
+                t => format!("{head} — {t}"),
+            }
+        }
         None if total > 0 => " Every lesson passed. Well done!".into(),
         None => String::new(),
     };
@@ -333,11 +399,31 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
     );
 }
 
+fn welcome_lines(short: bool) -> Vec<Line<'static>> {
+    let mut text = vec![Line::from(vec![
+        Span::styled("Welcome!", palette::bold()),
+        Span::raw(
+            " Each lesson is a small URL-shortener service that breaks one factor. Read the lesson, run the service, fix it in your editor, and press c to check.",
+        ),
+    ])];
+    if !short {
+        text.push(Line::raw(""));
+        text.push(Line::from(vec![
+            Span::raw("Choose a lesson with "),
+            Span::styled("↑↓", palette::key()),
+            Span::raw(", open it with "),
+            Span::styled("Enter", palette::key()),
+            Span::raw(". Progress is saved as you go."),
+        ]));
+    }
+    text
+}
+
 fn lesson(m: &Model, f: &mut Frame<'_>, area: Rect) {
     let (Some(v), Some(l)) = (&m.lesson, m.current()) else {
         return;
     };
-    let lay = layout::lesson(area, v.focus);
+    let lay = layout::lesson(area, v.focus, v.zoom);
     header(m, f, &lay, v, l);
     if let Some(tabs) = lay.tabs {
         let mut spans = Vec::new();
@@ -354,32 +440,47 @@ fn lesson(m: &Model, f: &mut Frame<'_>, area: Rect) {
             spans.push(Span::styled(label, style));
             spans.push(Span::raw(" "));
         }
-        spans.push(Span::styled("Tab switches", palette::dim()));
+        let hint = if v.zoom {
+            "Tab switches · z back"
+        } else {
+            "Tab switches"
+        };
+        let used: usize = spans.iter().map(Span::width).sum();
+        if used + hint.chars().count() <= usize::from(tabs.width) {
+            spans.push(Span::styled(hint, palette::dim()));
+        }
         f.render_widget(Paragraph::new(Line::from(spans)), tabs);
     }
     for (pane, rect) in &lay.panes {
         let focused = *pane == v.focus;
         match pane {
             Pane::Text => text_panel(f, *rect, v, l, focused),
-            Pane::Files => files_panel(f, *rect, v, focused),
+            Pane::Files => files_panel(m, f, *rect, v, focused),
             Pane::Checks => checks_panel(m, f, *rect, v, focused),
             Pane::Run => run_panel(m, f, *rect, v, l, focused),
         }
     }
-    let keys: &[(&str, &str)] = if v.active.is_some() {
-        &[
-            ("Esc", "cancel check"),
-            ("Tab", "pane"),
-            ("↑↓", "scroll"),
-            ("y", "copy"),
-            ("?", "help"),
-            ("q", "quit"),
-        ]
+    let zoom = if v.zoom { "back" } else { "zoom" };
+    let zoomable = !layout::narrow(area.width) || v.zoom;
+    let keys: Vec<(&str, &str)> = if v.active.is_some() {
+        let mut keys = vec![("Esc", "cancel check"), ("Tab", "pane"), ("↑↓", "scroll")];
+        if zoomable {
+            keys.push(("z", zoom));
+        }
+        keys.extend([("?", "help"), ("q", "quit")]);
+        keys
     } else {
-        &[
-            ("c", "check"),
-            ("r", "run"),
-            ("e", "edit"),
+        let mut keys = vec![("c", "check"), ("r", "run"), ("e", "edit")];
+        if v.focus == Pane::Checks && v.first_failure().is_some() {
+            keys.push(("y", "copy"));
+        }
+        if v.focus == Pane::Files && !m.wrap {
+            keys.push(("←→", "sideways"));
+        }
+        if zoomable {
+            keys.push(("z", zoom));
+        }
+        keys.extend([
             ("h", "hint"),
             ("?", "help"),
             ("q", "quit"),
@@ -387,9 +488,10 @@ fn lesson(m: &Model, f: &mut Frame<'_>, area: Rect) {
             ("s", "solution"),
             ("w", "watch"),
             ("Esc", "map"),
-        ]
+        ]);
+        keys
     };
-    footer(m, f, lay.footer, keys);
+    footer(m, f, lay.footer, &keys);
 }
 
 fn header(m: &Model, f: &mut Frame<'_>, lay: &LessonLayout, _v: &LessonView, l: &Lesson) {
@@ -414,11 +516,15 @@ fn header(m: &Model, f: &mut Frame<'_>, lay: &LessonLayout, _v: &LessonView, l: 
     let [a, b] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(rw)]).areas(lay.header);
     if left.width() > usize::from(a.width) {
-        // Cut the title with an ellipsis rather than run into the status.
+        // Drop words of the title (then the whole title) rather than run into the status.
         let keep =
-            usize::from(a.width).saturating_sub(left.spans[0].width() + left.spans[1].width() + 2);
-        let title: String = format!("— {}", l.title).chars().take(keep).collect();
-        left.spans[2] = Span::raw(format!("{title}… "));
+            usize::from(a.width).saturating_sub(left.spans[0].width() + left.spans[1].width() + 3);
+        let title = fit_words(&l.title, keep.saturating_sub(2));
+        left.spans[2] = if title.is_empty() {
+            Span::raw("")
+        } else {
+            Span::raw(format!("— {title} "))
+        };
     }
     f.render_widget(Paragraph::new(left), a);
     f.render_widget(Paragraph::new(right), b);
@@ -469,11 +575,14 @@ fn text_panel(f: &mut Frame<'_>, area: Rect, v: &LessonView, l: &Lesson, focused
     scrollbar(f, area, v.text.len(), top, height);
 }
 
-fn files_panel(f: &mut Frame<'_>, area: Rect, v: &LessonView, focused: bool) {
-    let title = match v.file() {
+fn files_panel(m: &Model, f: &mut Frame<'_>, area: Rect, v: &LessonView, focused: bool) {
+    let mut title = match v.file() {
         Some(name) => format!(" Files — {name} "),
         None => " Files ".to_string(),
     };
+    if v.file_col > 0 && !m.wrap {
+        title.push_str(&format!("from column {} ", v.file_col + 1));
+    }
     let block = pane_block(title, focused);
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -497,26 +606,31 @@ fn files_panel(f: &mut Frame<'_>, area: Rect, v: &LessonView, focused: bool) {
             palette::dim(),
         ));
     } else {
-        spans.push(Span::styled("[ ] file  e edit", palette::dim()));
+        // Hints only while they fit whole.
+        let used: usize = spans.iter().map(Span::width).sum();
+        let mut room = usize::from(bar.width).saturating_sub(used);
+        let cut = !m.wrap
+            && v.file_lines
+                .iter()
+                .any(|l| l.width() > code_width(v, body.width));
+        let sideways = if cut { "← → sideways" } else { "" };
+        let wrap = if m.wrap { "W unwrap" } else { "W wrap" };
+        for hint in ["[ ] file", "e edit", sideways, wrap] {
+            if hint.is_empty() || hint.chars().count() + 2 > room {
+                continue;
+            }
+            room -= hint.chars().count() + 2;
+            spans.push(Span::styled(format!("{hint}  "), palette::dim()));
+        }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), bar);
+    let rows = file_rows(v, body.width, m.wrap);
     let height = usize::from(body.height);
-    let max = v.file_lines.len().saturating_sub(height);
+    let max = rows.len().saturating_sub(height);
     let top = v.scroll[Pane::Files.index()].min(max);
-    let numw = v.file_lines.len().to_string().len().max(2);
-    let lines: Vec<Line<'static>> = v
-        .file_lines
-        .iter()
-        .enumerate()
-        .skip(top)
-        .take(height)
-        .map(|(i, l)| {
-            let mut spans = vec![Span::styled(format!("{:>numw$} ", i + 1), palette::dim())];
-            spans.extend(l.spans.iter().cloned());
-            Line::from(spans)
-        })
-        .collect();
-    f.render_widget(Paragraph::new(lines), body);
+    let len = rows.len();
+    let shown: Vec<Line<'static>> = rows.into_iter().skip(top).take(height).collect();
+    f.render_widget(Paragraph::new(shown), body);
     scrollbar(
         f,
         Rect {
@@ -524,30 +638,100 @@ fn files_panel(f: &mut Frame<'_>, area: Rect, v: &LessonView, focused: bool) {
             height: area.height.saturating_sub(1),
             ..area
         },
-        v.file_lines.len(),
+        len,
         top,
         height,
     );
 }
 
+/// The width of the line numbers in the file viewer.
+pub fn number_width(v: &LessonView) -> usize {
+    v.file_lines.len().to_string().len().max(2)
+}
+
+fn code_width(v: &LessonView, width: u16) -> usize {
+    usize::from(width)
+        .saturating_sub(number_width(v) + 1)
+        .max(1)
+}
+
+/// The file viewer's rows at `width`: numbered lines, either wrapped (continuations marked
+/// `↪`) or seen from column `v.file_col` with `→` where a line goes on past the edge. Also
+/// used by update to know how far the viewer scrolls.
+pub fn file_rows(v: &LessonView, width: u16, wrap: bool) -> Vec<Line<'static>> {
+    let numw = number_width(v);
+    let code = code_width(v, width);
+    let mut out = Vec::new();
+    for (i, l) in v.file_lines.iter().enumerate() {
+        let number = Span::styled(format!("{:>numw$} ", i + 1), palette::dim());
+        let len = l.width();
+        if wrap {
+            for (n, (from, to)) in super::markdown::code::wrap_points(l, code)
+                .into_iter()
+                .enumerate()
+            {
+                let mut spans = vec![if n == 0 {
+                    number.clone()
+                } else {
+                    Span::styled(format!("{:>numw$} ", "↪"), palette::dim())
+                }];
+                spans.extend(super::markdown::code::slice(l, from, to));
+                out.push(Line::from(spans));
+            }
+            continue;
+        }
+        let mut spans = vec![number];
+        let from = v.file_col.min(len);
+        if len - from > code {
+            spans.extend(super::markdown::code::slice(l, from, from + code - 1));
+            spans.push(Span::styled(super::markdown::code::CUT, palette::dim()));
+        } else {
+            spans.extend(super::markdown::code::slice(l, from, len));
+        }
+        out.push(Line::from(spans));
+    }
+    out
+}
+
+/// A blank that wrapping does not break at (durations stay `3.2 s`, never `3.2` / `s`);
+/// drawn as a plain space.
+const KEEP: char = '\u{a0}';
+
 fn millis(ms: u64) -> String {
     if ms < 1000 {
-        format!("{ms} ms")
+        format!("{ms}{KEEP}ms")
     } else {
-        format!("{:.1} s", ms as f64 / 1000.0)
+        format!("{:.1}{KEEP}s", ms as f64 / 1000.0)
     }
 }
 
 fn elapsed(now: Instant, since: Instant) -> String {
     let d = now.saturating_duration_since(since);
-    format!("{:.1} s", d.as_secs_f64())
+    format!("{:.1}{KEEP}s", d.as_secs_f64())
+}
+
+/// Wrap spans at `width` and draw [`KEEP`] blanks as spaces.
+fn wrap_kept(spans: &[Span<'static>], width: usize) -> Vec<Vec<Span<'static>>> {
+    wrap(spans, width)
+        .into_iter()
+        .map(|l| {
+            l.into_iter()
+                .map(|mut s| {
+                    if s.content.contains(KEEP) {
+                        s.content = s.content.replace(KEEP, " ").into();
+                    }
+                    s
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Wrap `text` in `style` at `width`, every line starting with `indent` spaces.
 fn para(out: &mut Vec<Line<'static>>, text: &str, style: Style, indent: usize, width: u16) {
     let avail = usize::from(width).saturating_sub(indent).max(10);
     for src in text.lines() {
-        for l in wrap(&[Span::styled(src.to_string(), style)], avail) {
+        for l in wrap_kept(&[Span::styled(src.to_string(), style)], avail) {
             let mut spans = vec![Span::raw(" ".repeat(indent))];
             spans.extend(l);
             out.push(Line::from(spans));
@@ -561,7 +745,7 @@ pub fn check_lines(v: &LessonView, width: u16, now: Instant, tick: u64) -> Vec<L
     match (&v.active, &v.report) {
         (Some(a), _) => out.push(Line::from(vec![
             Span::styled(
-                format!("Checking… {}", elapsed(now, a.started)),
+                format!("Checking… {}", elapsed(now, a.started)).replace(KEEP, " "),
                 Style::new().fg(palette::WARN),
             ),
             Span::styled("  (Esc cancels)", palette::dim()),
@@ -622,17 +806,17 @@ pub fn check_lines(v: &LessonView, width: u16, now: Instant, tick: u64) -> Vec<L
                 Outcome::Passed => (
                     Span::styled("✓", Style::new().fg(palette::PASS)),
                     Style::new(),
-                    format!("  passed {}", millis(r.duration_ms)),
+                    format!("  passed{KEEP}{}", millis(r.duration_ms)),
                 ),
                 Outcome::Failed => (
                     Span::styled("✗", Style::new().fg(palette::FAIL)),
                     palette::bold(),
-                    format!("  failed {}", millis(r.duration_ms)),
+                    format!("  failed{KEEP}{}", millis(r.duration_ms)),
                 ),
                 Outcome::Error => (
                     Span::styled("!", Style::new().fg(palette::FAIL)),
                     palette::bold(),
-                    "  could not run".into(),
+                    format!("  could{KEEP}not{KEEP}run"),
                 ),
                 Outcome::Cancelled => (
                     Span::styled("–", palette::dim()),
@@ -646,7 +830,7 @@ pub fn check_lines(v: &LessonView, width: u16, now: Instant, tick: u64) -> Vec<L
             Span::styled(tail, palette::dim()),
         ];
         let avail = usize::from(width).saturating_sub(3).max(10);
-        for (i, l) in wrap(&std::mem::take(&mut spans), avail)
+        for (i, l) in wrap_kept(&std::mem::take(&mut spans), avail)
             .into_iter()
             .enumerate()
         {
@@ -760,7 +944,32 @@ fn run_panel(m: &Model, f: &mut Frame<'_>, area: Rect, v: &LessonView, l: &Lesso
                 l.number
             )),
         ])),
-        RunState::Starting => head.push(Line::styled("Starting…", Style::new().fg(palette::WARN))),
+        RunState::Starting => {
+            let waited = run.since.map(|t| m.now.saturating_duration_since(t));
+            let mut text = match &run.url {
+                Some(url) => format!("starting… nothing answers on {url} yet"),
+                None => "starting…".to_string(),
+            };
+            if let Some(w) = waited {
+                text.push_str(&format!(" ({:.0}{KEEP}s)", w.as_secs_f64().floor()));
+            }
+            para(
+                &mut head,
+                &text,
+                Style::new().fg(palette::WARN),
+                0,
+                inner.width,
+            );
+            if waited.is_some_and(|w| w >= SLOW_START) && run.url.is_some() {
+                para(
+                    &mut head,
+                    "Is it listening on the port it is given in PORT? Its output is below; r stops it.",
+                    palette::dim(),
+                    0,
+                    inner.width,
+                );
+            }
+        }
         RunState::Running => head.push(Line::from(vec![
             Span::styled(
                 SPINNER[(m.tick % 10) as usize],
@@ -1105,10 +1314,6 @@ fn overlay(m: &Model, f: &mut Frame<'_>, area: Rect, o: &Overlay) {
         Overlay::Transcript { text } => {
             let mut lines = vec![
                 Line::styled(
-                    "No clipboard tool was found (wl-copy, xclip, xsel, pbcopy).",
-                    palette::dim(),
-                ),
-                Line::styled(
                     "Select these lines with the mouse (hold Shift in most terminals):",
                     palette::dim(),
                 ),
@@ -1123,6 +1328,39 @@ fn overlay(m: &Model, f: &mut Frame<'_>, area: Rect, o: &Overlay) {
                 area.width.saturating_sub(4),
                 palette::border(true),
             );
+        }
+        Overlay::Editor { path } => {
+            let name = path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().to_string());
+            let editor = &m.editor.command;
+            let lines = vec![
+                Line::from(vec![
+                    Span::raw("Opening "),
+                    Span::styled(name, palette::bold()),
+                    Span::raw(" in "),
+                    Span::styled(editor.clone(), palette::bold()),
+                    Span::raw(": neither $VISUAL nor $EDITOR is set."),
+                ]),
+                Line::raw(""),
+                Line::raw(if editor == "nano" {
+                    "In nano, Ctrl-O saves and Ctrl-X goes back to twelve."
+                } else {
+                    "In vi, i starts typing, Esc stops, :wq saves and goes back to twelve."
+                }),
+                Line::raw(""),
+                Line::raw(
+                    "To use another editor, quit and start twelve with it set, e.g. `EDITOR=vim twelve` or `export VISUAL=\"code --wait\"` in your shell's profile.",
+                ),
+                Line::raw(""),
+                Line::from(vec![
+                    Span::styled("Enter", palette::key()),
+                    Span::raw(format!(" open in {editor}    ")),
+                    Span::styled("Esc", palette::key()),
+                    Span::raw(" not now"),
+                ]),
+            ];
+            popup(f, area, "Your editor", lines, 64, palette::border(true));
         }
         Overlay::Passed => {
             let Some(l) = lesson else { return };
@@ -1168,20 +1406,18 @@ fn overlay(m: &Model, f: &mut Frame<'_>, area: Rect, o: &Overlay) {
 }
 
 fn help_lines() -> Vec<Line<'static>> {
+    // Short enough for 60×20: the popup holds 15 rows there.
     let rows: &[(&str, &str)] = &[
-        ("↑↓ j k", "move / scroll the focused pane"),
-        ("PgUp PgDn g G", "scroll by pages, to the top or the end"),
-        ("Enter", "open the lesson (map)"),
-        ("Tab 1-4", "switch pane: lesson, files, checks, run"),
-        ("[ ]  ← →", "previous / next file"),
-        ("c", "check your fix (Esc cancels)"),
+        ("↑↓ PgUp PgDn", "scroll the pane (g G: top, end)"),
+        ("Tab 1-4  z", "switch pane; z: the whole screen"),
+        ("[ ]  ← →  W", "file; scroll sideways; wrap lines"),
+        ("c  w", "check (Esc cancels); w: on every save"),
         ("r", "start / stop the service"),
-        ("e", "edit the file in $VISUAL / $EDITOR"),
-        ("w", "watch mode: check again on every save"),
+        ("e", "edit the file in your editor"),
         ("h", "reveal the next hint"),
         ("s", "the reference solution as a diff"),
         ("x", "reset the lesson's files"),
-        ("y", "copy the failed check's commands"),
+        ("y  Y", "copy / show the failed commands"),
         ("n p", "next / previous lesson"),
         ("Esc m", "back to the lesson map"),
         ("mouse wheel", "scroll the pane under the pointer"),
@@ -1190,7 +1426,7 @@ fn help_lines() -> Vec<Line<'static>> {
     rows.iter()
         .map(|(k, what)| {
             Line::from(vec![
-                Span::styled(format!("{k:<15}"), palette::key()),
+                Span::styled(format!("{k:<14}"), palette::key()),
                 Span::raw(*what),
             ])
         })

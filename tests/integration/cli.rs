@@ -120,7 +120,7 @@ fn check_port_binding_fails_on_the_starter_and_passes_with_the_solution() {
         .run();
     r.code(1);
     let json = r.json();
-    let checks = json[0]["checks"].as_array().unwrap();
+    let checks = json["lessons"][0]["checks"].as_array().unwrap();
     let failed = checks.iter().find(|c| c["id"] == "port-binding").unwrap();
     assert_eq!(failed["outcome"], "failed");
     let msg = failed["failure"]["message"].as_str().unwrap();

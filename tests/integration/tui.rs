@@ -40,6 +40,11 @@ impl Tui {
         cmd.cwd(cwd);
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
+        // Never the developer's clipboard or editor: copies go to the terminal (OSC 52), and
+        // a test that edits says with what.
+        for var in ["DISPLAY", "WAYLAND_DISPLAY", "VISUAL", "EDITOR", "TMUX"] {
+            cmd.env_remove(var);
+        }
         // Sandboxes go under the test's folder, so leftovers are found by place.
         let tmpdir = cwd.parent().unwrap_or(cwd).join("tmp");
         std::fs::create_dir_all(&tmpdir).unwrap();
@@ -268,6 +273,12 @@ fn check_fails_then_passes_through_watch_mode_and_quits_cleanly() {
     for f in ["app.py", "Procfile"] {
         std::fs::copy(solution.join(f), ws.join("07-port-binding").join(f)).unwrap();
     }
+    // No clipboard tool: `y` asks the terminal to copy (OSC 52).
+    tui.send("y");
+    tui.wait_for("OSC 52", Duration::from_secs(10));
+    let raw = String::from_utf8_lossy(&tui.raw.lock().unwrap()).to_string();
+    assert!(raw.contains("\x1b]52;c;"), "no OSC 52 request was written");
+
     tui.wait_for("Lesson 7 passed!", Duration::from_secs(60));
     let progress = std::fs::read_to_string(ws.join(".twelve/progress.toml")).unwrap();
     assert!(progress.contains("passed"), "{progress}");
@@ -342,5 +353,148 @@ fn a_tiny_terminal_asks_for_more_room() {
     tui.send("\x03");
     let status = tui.wait_exit(Duration::from_secs(10));
     assert!(status.success(), "Ctrl-C quits: {status:?}");
+    tui.assert_restored();
+}
+
+/// The row of the screen holding `text`.
+fn row_with<'s>(screen: &'s str, text: &str) -> &'s str {
+    screen
+        .lines()
+        .find(|l| l.contains(text))
+        .unwrap_or_else(|| panic!("no row with {text:?} in:\n{screen}"))
+}
+
+#[test]
+fn esc_on_the_map_stays_and_watch_mode_is_remembered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = init_workspace(tmp.path());
+    let mut tui = Tui::spawn(&ws, &[], 80, 24);
+    tui.wait_for("The twelve factors", Duration::from_secs(10));
+    // The first Esc puts the welcome away; the second only says how to quit.
+    tui.send("\x1b");
+    tui.wait_until(
+        |s| !s.contains("Welcome!"),
+        Duration::from_secs(5),
+        "the welcome put away",
+    );
+    tui.send("\x1b");
+    tui.wait_for("q quits", Duration::from_secs(5));
+    assert!(tui.child.try_wait().unwrap().is_none(), "Esc quit the map");
+    tui.send("\r");
+    tui.wait_for("watch on", Duration::from_secs(10));
+    tui.send("w");
+    tui.wait_for("watch off", Duration::from_secs(5));
+    tui.send("q");
+    assert!(tui.wait_exit(Duration::from_secs(10)).success());
+    let config = std::fs::read_to_string(ws.join(".twelve/config.toml")).unwrap();
+    assert!(config.contains("watch = false"), "{config}");
+
+    let mut tui = Tui::spawn(&ws, &[], 80, 24);
+    tui.wait_for("The twelve factors", Duration::from_secs(10));
+    tui.send("\r");
+    tui.wait_for("watch off", Duration::from_secs(10));
+    tui.send("q");
+    assert!(tui.wait_exit(Duration::from_secs(10)).success());
+    tui.assert_restored();
+}
+
+#[test]
+fn small_terminals_drop_words_not_letters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = init_workspace(tmp.path());
+    std::fs::write(
+        ws.join(".twelve/progress.toml"),
+        "[lessons.01-codebase]\nstatus = \"attempted\"\nattempts = 3\n",
+    )
+    .unwrap();
+    for (cols, rows) in [(80, 24), (60, 20)] {
+        let mut tui = Tui::spawn(&ws, &[], cols, rows);
+        // Started before: it opens the lesson; Esc shows the map.
+        tui.wait_for("Lesson 1", Duration::from_secs(10));
+        let screen = tui.wait_for("? help  q quit", Duration::from_secs(5));
+        assert!(row_with(&screen, "? help  q quit").contains("watch on"));
+        tui.send("\x1b");
+        let screen = tui.wait_for("The twelve factors", Duration::from_secs(5));
+        let row = row_with(&screen, "Codebase");
+        assert!(row.contains("attempted (3×)"), "{cols}×{rows}: {row:?}");
+        assert!(row.trim_end().ends_with('│'), "{cols}×{rows}: {row:?}");
+        assert!(screen.contains("? help  q quit"), "{screen}");
+        tui.send("q");
+        assert!(tui.wait_exit(Duration::from_secs(10)).success());
+    }
+}
+
+#[test]
+fn the_run_panel_says_starting_until_the_port_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = init_workspace(tmp.path());
+    let mut tui = Tui::spawn(&ws, &[], 100, 30);
+    tui.wait_for("The twelve factors", Duration::from_secs(10));
+    // Lesson 7's starter listens on a port of its own choosing, never on PORT.
+    tui.send("jjjjjj\r");
+    tui.wait_for("Press c to run", Duration::from_secs(10));
+    tui.send("r");
+    tui.wait_for("starting… nothing answers on", Duration::from_secs(20));
+    // Still nothing on PORT after a while: the panel asks about it, and never said running.
+    let screen = tui.wait_for("Is it listening on the port", Duration::from_secs(20));
+    assert!(!screen.contains("running on"), "{screen}");
+    tui.send("q");
+    tui.wait_for("Are you sure?", Duration::from_secs(5));
+    tui.send("y");
+    assert!(tui.wait_exit(Duration::from_secs(15)).success());
+    tui.assert_restored();
+}
+
+#[test]
+fn the_editor_twelve_picks_is_named_the_first_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = init_workspace(tmp.path());
+    // A stand-in nano that appends a line to the file it is given.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let nano = bin.join("nano");
+    std::fs::write(&nano, "#!/bin/sh\necho '# edited' >> \"$1\"\n").unwrap();
+    std::fs::set_permissions(&nano, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut tui = Tui::spawn(&ws, &[("PATH", &path)], 100, 30);
+    tui.wait_for("The twelve factors", Duration::from_secs(10));
+    tui.send("\r");
+    tui.wait_for("Press c to run", Duration::from_secs(10));
+    tui.send("w");
+    tui.wait_for("watch off", Duration::from_secs(5));
+    tui.send("e");
+    tui.wait_for("Opening Procfile in nano", Duration::from_secs(5));
+    tui.send("\r");
+    let edited = |n: usize| {
+        let text = std::fs::read_to_string(ws.join("01-codebase/Procfile")).unwrap_or_default()
+            + &std::fs::read_to_string(ws.join("01-codebase/app.py")).unwrap_or_default();
+        text.matches("# edited").count() == n
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !edited(1) {
+        assert!(Instant::now() < deadline, "the editor did not run");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Back in the tutorial, with the file read again.
+    tui.wait_for("# edited", Duration::from_secs(5));
+    // The second time it just opens.
+    tui.send("e");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !edited(2) {
+        assert!(
+            Instant::now() < deadline,
+            "the editor did not run again: {}",
+            tui.screen()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let config = std::fs::read_to_string(ws.join(".twelve/config.toml")).unwrap();
+    assert!(config.contains("editor_explained = \"nano\""), "{config}");
+    tui.send("q");
+    assert!(tui.wait_exit(Duration::from_secs(10)).success());
     tui.assert_restored();
 }

@@ -60,6 +60,42 @@ pub fn scan(chars: &[char], quote: &mut Quote) -> (Vec<usize>, Option<usize>) {
     (blanks, None)
 }
 
+/// Where a word may be split with a `\` and a newline, which the shell removes again: before
+/// which characters, and whether inside single quotes there (where the quote is closed before
+/// the `\` and opened again after it). Never between a backslash and what it escapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    No,
+    Plain,
+    InSingleQuotes,
+}
+
+fn splits(chars: &[char], mut quote: Quote) -> Vec<Split> {
+    let mut out = vec![Split::No; chars.len() + 1];
+    let mut escaped = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if i > 0 && !escaped {
+            out[i] = if quote.0 == Some('\'') {
+                Split::InSingleQuotes
+            } else {
+                Split::Plain
+            };
+        }
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match (quote.0, c) {
+            (Some('\''), '\'') | (Some('"'), '"') => quote.0 = None,
+            (Some('\''), _) => {}
+            (_, '\\') => escaped = true,
+            (None, '\'' | '"') => quote.0 = Some(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// One styled character of a line.
 type Cell = (char, Style);
 
@@ -80,7 +116,10 @@ fn spans(cells: &[Cell]) -> Vec<Span<'static>> {
     let mut style = None;
     for &(c, s) in cells {
         if style.is_some_and(|st| st != s) {
-            out.push(Span::styled(std::mem::take(&mut buf), style.unwrap_or_default()));
+            out.push(Span::styled(
+                std::mem::take(&mut buf),
+                style.unwrap_or_default(),
+            ));
         }
         style = Some(s);
         buf.push(c);
@@ -99,6 +138,33 @@ fn line_of(indent: usize, body: &[Cell], tail: Option<Span<'static>>) -> Line<'s
     s.extend(spans(body));
     s.extend(tail);
     Line::from(s)
+}
+
+/// The spans of `line` from column `from` to `to` (in characters).
+pub fn slice(line: &Line<'_>, from: usize, to: usize) -> Vec<Span<'static>> {
+    let c = cells(line);
+    let to = to.min(c.len());
+    spans(&c[from.min(to)..to])
+}
+
+/// Where to cut `line` into rows of at most `width` columns for reading (the file viewer's
+/// wrap mode): after a blank when there is one in the second half of the row, else at the edge.
+pub fn wrap_points(line: &Line<'_>, width: usize) -> Vec<(usize, usize)> {
+    let chars: Vec<char> = cells(line).into_iter().map(|(c, _)| c).collect();
+    let width = width.max(2);
+    let mut out = Vec::new();
+    let mut from = 0;
+    while chars.len() - from > width {
+        let edge = from + width;
+        let at = (from + width / 2..edge)
+            .rev()
+            .find(|&i| chars[i] == ' ')
+            .map_or(edge, |i| i + 1);
+        out.push((from, at));
+        from = at;
+    }
+    out.push((from, chars.len()));
+    out
 }
 
 /// A line that is not a command: kept whole when it fits, else cut with [`CUT`].
@@ -157,63 +223,139 @@ pub fn shell(line: &Line<'static>, width: usize, quote: &mut Quote) -> Vec<Line<
 fn shell_pieces(line: &Line<'static>, width: usize, quote: &mut Quote) -> Vec<Line<'static>> {
     let c = cells(line);
     let chars: Vec<char> = c.iter().map(|(ch, _)| *ch).collect();
+    let at_start = *quote;
     let (blanks, comment) = scan(&chars, quote);
     if c.len() <= width {
         return vec![line.clone()];
     }
     let code_end = comment.unwrap_or(c.len());
-    let ws = words(code_end, &blanks);
-    let indent = c.iter().take_while(|(ch, _)| *ch == ' ').count().min(width / 2);
+    let mut ws = words(code_end, &blanks);
+    // A line the source already continues (`... \`) keeps its ` \` on its last piece.
+    let continues = ws
+        .last()
+        .is_some_and(|w| w.width() == 1 && chars[w.start] == '\\');
+    if continues {
+        ws.pop();
+    }
+    let indent = c
+        .iter()
+        .take_while(|(ch, _)| *ch == ' ')
+        .count()
+        .min(width / 2);
     let cont = (indent + 2).min(width / 2);
     let continued = || Span::styled(" \\", palette::dim());
     let mut out = Vec::new();
-    // The piece being filled: its indent and the range of cells it holds.
-    let mut piece: Option<(usize, usize, usize)> = None;
+    // The line being filled: its indent, its cells, and where it ends in `c`.
+    let mut piece: Option<(usize, Vec<Cell>, usize)> = None;
     for (n, w) in ws.iter().enumerate() {
         let last = n + 1 == ws.len();
-        let room = if last { 0 } else { 2 };
-        match piece {
-            None => piece = Some((indent, w.start, w.end)),
-            Some((pi, s, e)) => {
-                let joined = pi + (w.end - s);
-                if joined + room <= width {
-                    piece = Some((pi, s, w.end));
+        let room = if last && !continues { 0 } else { 2 };
+        if w.width() + room > width {
+            if let Some((pi, body, _)) = piece.take() {
+                out.push(line_of(pi, &body, Some(continued())));
+            }
+            let (lines, rest) = split_word(&c, &splits(&chars, at_start), *w, width, room);
+            out.extend(lines);
+            piece = Some((0, rest, w.end));
+            continue;
+        }
+        piece = match piece.take() {
+            // Indentation is only for reading: it goes when the word needs the room.
+            None => {
+                let ind = if indent + w.width() + room <= width {
+                    indent
                 } else {
-                    out.push(line_of(pi, &c[s..e], Some(continued())));
-                    let ind = if cont + w.width() + room <= width { cont } else { 0 };
-                    piece = Some((ind, w.start, w.end));
+                    0
+                };
+                Some((ind, c[w.start..w.end].to_vec(), w.end))
+            }
+            Some((pi, mut body, e)) => {
+                if pi + body.len() + (w.end - e) + room <= width {
+                    body.extend_from_slice(&c[e..w.end]);
+                    Some((pi, body, w.end))
+                } else {
+                    out.push(line_of(pi, &body, Some(continued())));
+                    let ind = if cont + w.width() + room <= width {
+                        cont
+                    } else {
+                        0
+                    };
+                    Some((ind, c[w.start..w.end].to_vec(), w.end))
                 }
             }
-        }
+        };
     }
     let Some(cstart) = comment else {
-        if let Some((pi, s, e)) = piece {
-            out.push(line_of(pi, &c[s..e], None));
+        if let Some((pi, body, _)) = piece {
+            out.push(line_of(pi, &body, continues.then(continued)));
         }
         return out;
     };
     // The comment: on the command's last line when it fits there, else on its own lines.
     let text = &c[cstart..];
     let mut comment_indent = indent;
-    if let Some((pi, s, e)) = piece {
-        let gap = cstart - e;
-        let w = pi + (e - s);
-        if w + gap + text.len() <= width {
-            out.push(line_of(pi, &c[s..], None));
-            return out;
-        }
-        if w + 1 + text.len() <= width {
-            let mut body = c[s..e].to_vec();
-            body.push((' ', Style::default()));
+    if let Some((pi, mut body, e)) = piece {
+        let w = pi + body.len();
+        let gap = if w + (cstart - e) + text.len() <= width {
+            Some(cstart - e)
+        } else {
+            (w + 1 + text.len() <= width).then_some(1)
+        };
+        if let Some(gap) = gap {
+            body.extend(std::iter::repeat_n((' ', Style::default()), gap));
             body.extend_from_slice(text);
             out.push(line_of(pi, &body, None));
             return out;
         }
-        out.push(line_of(pi, &c[s..e], None));
+        out.push(line_of(pi, &body, None));
         comment_indent = cont;
     }
     out.extend(comment_lines(text, width, comment_indent));
     out
+}
+
+/// A word longer than a line (a long URL, a JSON body in quotes), as the last resort: lines
+/// ending in a `\` right at the edge, which the shell removes with the newline so the word is
+/// whole again; inside single quotes the quote is closed before it and opened after it. The
+/// lines after the first start at the margin (inside quotes, blanks would join the word).
+/// Returns those lines and the word's last part, which the next line starts with.
+fn split_word(
+    c: &[Cell],
+    splits: &[Split],
+    w: Word,
+    width: usize,
+    room: usize,
+) -> (Vec<Line<'static>>, Vec<Cell>) {
+    let mut out = Vec::new();
+    let mut start = w.start;
+    let mut reopen: Option<Style> = None;
+    loop {
+        let lead = usize::from(reopen.is_some());
+        if lead + (w.end - start) + room <= width {
+            break;
+        }
+        let fits = |end: usize| match splits[end] {
+            Split::No => false,
+            Split::Plain => lead + (end - start) < width,
+            Split::InSingleQuotes => lead + (end - start) + 2 <= width,
+        };
+        let Some(end) = (start + 1..w.end).rev().find(|&e| fits(e)) else {
+            break;
+        };
+        let mut body: Vec<Cell> = reopen.map(|st| ('\'', st)).into_iter().collect();
+        body.extend_from_slice(&c[start..end]);
+        reopen = None;
+        if splits[end] == Split::InSingleQuotes {
+            let st = c[end].1;
+            body.push(('\'', st));
+            reopen = Some(st);
+        }
+        out.push(line_of(0, &body, Some(Span::styled("\\", palette::dim()))));
+        start = end;
+    }
+    let mut rest: Vec<Cell> = reopen.map(|st| ('\'', st)).into_iter().collect();
+    rest.extend_from_slice(&c[start..w.end]);
+    (out, rest)
 }
 
 /// A comment (starting with `#`) wrapped at blanks; every line after the first starts with `# `.
@@ -223,24 +365,24 @@ fn comment_lines(text: &[Cell], width: usize, indent: usize) -> Vec<Line<'static
     let body: String = text.iter().map(|(ch, _)| *ch).collect();
     let body = body.trim_start_matches('#').trim_start();
     let avail = width.saturating_sub(indent + 2).max(1);
-    let mut out = Vec::new();
+    let mut out: Vec<Line<'static>> = Vec::new();
     let mut cur = String::new();
-    let mut push = |cur: &mut String| {
+    let push = |out: &mut Vec<Line<'static>>, cur: &mut String| {
         let s = format!("{}# {}", " ".repeat(indent), std::mem::take(cur));
         out.push(Line::from(Span::styled(s.trim_end().to_string(), style)));
     };
     for word in body.split(' ').filter(|w| !w.is_empty()) {
         let mut word: Vec<char> = word.chars().collect();
         if !cur.is_empty() && cur.chars().count() + 1 + word.len() > avail {
-            push(&mut cur);
+            push(&mut out, &mut cur);
         }
         // A word longer than a line (a URL in a comment) is split: it is only a comment.
         while word.len() > avail {
             if !cur.is_empty() {
-                push(&mut cur);
+                push(&mut out, &mut cur);
             }
             cur = word.drain(..avail).collect();
-            push(&mut cur);
+            push(&mut out, &mut cur);
         }
         if !cur.is_empty() {
             cur.push(' ');
@@ -248,7 +390,7 @@ fn comment_lines(text: &[Cell], width: usize, indent: usize) -> Vec<Line<'static
         cur.extend(word);
     }
     if !cur.is_empty() || out.is_empty() {
-        push(&mut cur);
+        push(&mut out, &mut cur);
     }
     out
 }
@@ -291,7 +433,10 @@ mod tests {
           -d '{"url": "https://example.org/a"}'
           # make one
         "#);
-        let out = broken("twelve kv            # the built-in store, on port 6379 by default", 30);
+        let out = broken(
+            "twelve kv            # the built-in store, on port 6379 by default",
+            30,
+        );
         insta::assert_snapshot!(out, @r"
         twelve kv
           # the built-in store, on
@@ -308,6 +453,30 @@ mod tests {
         let chars: Vec<char> = "print(1) # no comment' x # yes".chars().collect();
         let (blanks, comment) = scan(&chars, &mut q);
         assert_eq!((blanks, comment, q), (vec![22, 24], Some(25), Quote(None)));
+    }
+
+    #[test]
+    fn a_word_longer_than_a_line_is_continued_at_the_edge() {
+        let out = broken(
+            "curl \"localhost:5050/links/<code>/preview?wait_ms=5000\" &",
+            30,
+        );
+        insta::assert_snapshot!(out, @r#"
+        curl \
+        "localhost:5050/links/<code>/\
+        preview?wait_ms=5000" &
+        "#);
+        // Inside single quotes a backslash is kept: the quote closes first and opens again.
+        let out = broken(
+            "echo '{\"url\": \"https://example.org\", \"expires_in\": 2}'",
+            24,
+        );
+        insta::assert_snapshot!(out, @r#"
+        echo \
+        '{"url": "https://exam'\
+        'ple.org", "expires_in'\
+        '": 2}'
+        "#);
     }
 
     #[test]

@@ -26,7 +26,13 @@ pub fn render(rows: &[Vec<Cell>], head: usize, avail: usize) -> Vec<Line<'static
         return Vec::new();
     }
     let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(width).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(width)
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let total = widths.iter().sum::<usize>() + 3 * (cols - 1);
     if total <= avail {
@@ -63,7 +69,11 @@ fn aligned(rows: &[Vec<Cell>], head: usize, widths: &[usize]) -> Vec<Line<'stati
 }
 
 fn listed(rows: &[Vec<Cell>], head: usize, avail: usize) -> Vec<Line<'static>> {
-    let header: Vec<Cell> = rows.get(..head).and_then(|h| h.last()).cloned().unwrap_or_default();
+    let header: Vec<Cell> = rows
+        .get(..head)
+        .and_then(|h| h.last())
+        .cloned()
+        .unwrap_or_default();
     let mut out = Vec::new();
     let inner = avail.saturating_sub(2).max(8);
     for row in rows.iter().skip(head) {
@@ -73,7 +83,10 @@ fn listed(rows: &[Vec<Cell>], head: usize, avail: usize) -> Vec<Line<'static>> {
                 spans.extend(bold(cell));
             } else {
                 if let Some(h) = header.get(c).filter(|h| width(h) > 0) {
-                    spans.extend(h.iter().map(|s| Span::styled(s.content.clone(), palette::dim())));
+                    spans.extend(
+                        h.iter()
+                            .map(|s| Span::styled(s.content.clone(), palette::dim())),
+                    );
                     spans.push(Span::styled(": ", palette::dim()));
                 }
                 spans.extend(cell.iter().cloned());

@@ -240,6 +240,15 @@ fn the_service_runs_streams_and_stops() {
             },
         );
     }
+    // Started is not running yet: nothing may listen on the port.
+    assert_eq!(m.lesson.as_ref().unwrap().run.state, RunState::Starting);
+    update(
+        &mut m,
+        Message::Service {
+            id,
+            event: ServiceEvent::Listening,
+        },
+    );
     let run = &m.lesson.as_ref().unwrap().run;
     assert_eq!(run.state, RunState::Running);
     assert_eq!(run.lines.len(), RUN_LINES);
@@ -294,9 +303,13 @@ fn hints_are_revealed_one_at_a_time_and_saved() {
     let mut m = at_lesson_7();
     let effects = ch(&mut m, 'h');
     assert_eq!(m.overlay, Some(Overlay::Hints));
-    assert!(
-        matches!(effects.as_slice(), [Effect::SaveProgress(ProgressChange::Hints { revealed: 1, .. })])
-    );
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::SaveProgress(ProgressChange::Hints {
+            revealed: 1,
+            ..
+        })]
+    ));
     ch(&mut m, 'h');
     ch(&mut m, 'h');
     ch(&mut m, 'h');
@@ -469,4 +482,181 @@ fn the_completion_screen_scrolls() {
     assert_eq!(m.complete_scroll, 1);
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.screen, Screen::Map);
+}
+
+#[test]
+fn esc_on_the_map_never_quits_and_q_does() {
+    let mut m = fixtures::model();
+    start(&mut m);
+    assert!(m.welcome);
+    assert!(press(&mut m, KeyCode::Esc).is_empty());
+    assert!(!m.quit && !m.welcome);
+    assert!(press(&mut m, KeyCode::Esc).is_empty());
+    assert!(!m.quit);
+    assert!(m.flash.as_deref().unwrap().contains("q quits"));
+    // From a lesson: Esc goes back to the map, and Esc again stays there.
+    let mut m = at_lesson_7();
+    press(&mut m, KeyCode::Esc);
+    press(&mut m, KeyCode::Esc);
+    assert_eq!(m.screen, Screen::Map);
+    assert!(!m.quit);
+    ch(&mut m, 'q');
+    assert!(m.quit, "nothing runs on the map: q quits at once");
+}
+
+#[test]
+fn watch_and_wrap_are_saved_in_the_workspace() {
+    let mut m = at_lesson_7();
+    let effects = ch(&mut m, 'w');
+    let Some(Effect::SaveSettings(s)) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    assert!(!s.watch && !s.wrap);
+    let effects = ch(&mut m, 'W');
+    assert!(matches!(effects.as_slice(), [Effect::SaveSettings(s)] if !s.watch && s.wrap));
+    let mut fresh = fixtures::model();
+    fresh.use_settings(&m.settings());
+    assert!(!fresh.watch && fresh.wrap);
+}
+
+#[test]
+fn only_checks_asked_for_count_as_attempts() {
+    let mut m = at_lesson_7();
+    let dir = m.lesson.as_ref().unwrap().dir.clone();
+    // A save in watch mode checks by itself: recorded, not counted.
+    let id = start_id(&update(
+        &mut m,
+        Message::FilesChanged(vec![dir.join("app.py")]),
+    ));
+    let effects = update(
+        &mut m,
+        Message::CheckDone {
+            id,
+            report: report(vec![failed("x")]),
+        },
+    );
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::SaveProgress(ProgressChange::CheckedAutomatically {
+                passed: false,
+                ..
+            })]
+        ),
+        "{effects:?}"
+    );
+    let lp = m.progress.lesson(&m.pack.lessons[6]);
+    assert_eq!((lp.status, lp.attempts), (Status::Attempted, 0));
+    // `c` counts.
+    let id = start_id(&ch(&mut m, 'c'));
+    let effects = update(
+        &mut m,
+        Message::CheckDone {
+            id,
+            report: report(vec![failed("x")]),
+        },
+    );
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::SaveProgress(ProgressChange::Checked { .. })]
+    ));
+    assert_eq!(m.progress.lesson(&m.pack.lessons[6]).attempts, 1);
+}
+
+#[test]
+fn the_editor_twelve_picked_is_explained_once() {
+    let mut m = at_lesson_7();
+    m.editor = crate::tui::model::Editor {
+        command: "nano".into(),
+        chosen: false,
+    };
+    assert!(ch(&mut m, 'e').is_empty());
+    assert!(matches!(m.overlay, Some(Overlay::Editor { .. })));
+    let effects = press(&mut m, KeyCode::Enter);
+    let app = PathBuf::from("/ws/07-port-binding/app.py");
+    assert!(
+        matches!(effects.as_slice(), [Effect::SaveSettings(s), Effect::OpenEditor(p)] if s.editor_explained.as_deref() == Some("nano") && *p == app),
+        "{effects:?}"
+    );
+    assert_eq!(ch(&mut m, 'e'), vec![Effect::OpenEditor(app.clone())]);
+    // One the learner set is simply used.
+    let mut m = at_lesson_7();
+    m.editor = crate::tui::model::Editor {
+        command: "vim".into(),
+        chosen: true,
+    };
+    assert_eq!(ch(&mut m, 'e'), vec![Effect::OpenEditor(app)]);
+}
+
+#[test]
+fn without_a_clipboard_tool_the_terminal_copies() {
+    let mut m = at_lesson_7();
+    assert_eq!(
+        update(&mut m, Message::Copied(Err("curl x".into()))),
+        vec![Effect::CopyToTerminal("curl x".into())]
+    );
+    update(&mut m, Message::CopiedToTerminal(Ok(())));
+    assert!(m.flash.as_deref().unwrap().contains("OSC 52"));
+    update(&mut m, Message::CopiedToTerminal(Err("curl x".into())));
+    assert_eq!(
+        m.overlay,
+        Some(Overlay::Transcript {
+            text: "curl x".into()
+        })
+    );
+}
+
+#[test]
+fn the_file_viewer_scrolls_sideways_and_wraps() {
+    let mut m = at_lesson_7();
+    update(&mut m, Message::Resize(120, 40));
+    let v = m.lesson.as_mut().unwrap();
+    v.focus = Pane::Files;
+    let long = format!("x = '{}'", "a".repeat(200));
+    v.file_lines = vec![ratatui::text::Line::raw(long)];
+    press(&mut m, KeyCode::Right);
+    press(&mut m, KeyCode::Right);
+    assert_eq!(m.lesson.as_ref().unwrap().file_col, 16);
+    for _ in 0..100 {
+        press(&mut m, KeyCode::Right);
+    }
+    let v = m.lesson.as_ref().unwrap();
+    // Far enough to see the end, no further.
+    let (width, _) = layout::inner_size(m.size, v.focus, v.zoom, Pane::Files);
+    let rows = super::super::view::file_rows(v, width, false);
+    assert!(
+        crate::tui::markdown::to_plain(&rows).ends_with("aaa'"),
+        "{rows:?}"
+    );
+    assert!(v.file_col < 208);
+    ch(&mut m, 'W');
+    let v = m.lesson.as_ref().unwrap();
+    assert_eq!(v.file_col, 0);
+    assert!(super::super::view::file_rows(v, width, true).len() >= 4);
+    ch(&mut m, '0');
+}
+
+#[test]
+fn z_gives_the_focused_pane_the_whole_screen() {
+    let mut m = at_lesson_7();
+    update(&mut m, Message::Resize(120, 40));
+    ch(&mut m, '3');
+    let before = layout::inner_size(m.size, Pane::Checks, false, Pane::Checks);
+    ch(&mut m, 'z');
+    let v = m.lesson.as_ref().unwrap();
+    assert!(v.zoom);
+    let after = layout::inner_size(m.size, v.focus, v.zoom, Pane::Checks);
+    assert!(
+        after.0 > before.0 && after.1 > before.1,
+        "{before:?} {after:?}"
+    );
+    // The text pane, zoomed, wraps to the whole width.
+    ch(&mut m, '1');
+    assert_eq!(m.lesson.as_ref().unwrap().text_width, 116);
+    ch(&mut m, 'z');
+    assert!(!m.lesson.as_ref().unwrap().zoom);
+    // Narrow terminals show one pane anyway.
+    update(&mut m, Message::Resize(80, 24));
+    ch(&mut m, 'z');
+    assert!(!m.lesson.as_ref().unwrap().zoom);
 }
