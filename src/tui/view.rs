@@ -843,13 +843,15 @@ pub fn check_lines(v: &LessonView, width: u16, now: Instant, tick: u64) -> Vec<L
             out.push(Line::from(line));
         }
         if let CheckState::Done(r) = &row.state {
-            failure_lines(&mut out, r, width);
+            // Zoomed, the pane has room for more of the output.
+            failure_lines(&mut out, r, width, if v.zoom { 40 } else { 12 });
         }
     }
     out
 }
 
-fn failure_lines(out: &mut Vec<Line<'static>>, r: &CheckReport, width: u16) {
+/// A failed check's report; `tail` output lines of each stream at most.
+fn failure_lines(out: &mut Vec<Line<'static>>, r: &CheckReport, width: u16, tail: usize) {
     let Some(fail) = &r.failure else { return };
     let red = Style::new().fg(palette::FAIL);
     para(out, &fail.message, red, 3, width);
@@ -882,14 +884,17 @@ fn failure_lines(out: &mut Vec<Line<'static>>, r: &CheckReport, width: u16) {
             palette::bold(),
         ));
         for (stream, lines) in [("out", &o.stdout), ("err", &o.stderr)] {
-            let skip = lines.len().saturating_sub(12);
+            let skip = lines.len().saturating_sub(tail);
             for l in lines.iter().skip(skip) {
                 let style = if stream == "err" {
                     Style::new().fg(palette::WARN)
                 } else {
                     Style::new()
                 };
-                para(out, l, style, 5, width);
+                // A traceback reads by its indentation: keep it.
+                let body = l.trim_start_matches(' ');
+                let indent = (l.len() - body.len()).min(usize::from(width) / 4);
+                para(out, body, style, 5 + indent, width);
             }
         }
     }
@@ -908,8 +913,16 @@ fn failure_lines(out: &mut Vec<Line<'static>>, r: &CheckReport, width: u16) {
             Span::styled("   Try it by hand ", palette::bold()),
             Span::styled("(y copies)", palette::dim()),
         ]));
+        // Commands, broken as the lesson text breaks them: what is read here also runs.
+        let avail = usize::from(width).saturating_sub(5).max(10);
+        let mut quote = super::markdown::code::Quote::default();
         for t in &r.transcript {
-            para(out, t, palette::dim(), 5, width);
+            let line = Line::from(Span::styled(t.clone(), palette::dim()));
+            for part in super::markdown::code::shell(&line, avail, &mut quote) {
+                let mut spans = vec![Span::raw("     ")];
+                spans.extend(part.spans);
+                out.push(Line::from(spans));
+            }
         }
     }
     out.push(Line::raw(""));

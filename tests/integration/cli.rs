@@ -98,7 +98,7 @@ fn check_config_fails_on_the_starter_and_passes_with_the_solution() {
     let r = Twelve::new(&ws).args(&["check", "3"]).run();
     r.code(1)
         .stdout_has("✗")
-        .stdout_has("still written in the code")
+        .stdout_has("production key")
         .stdout_has("to reproduce by hand:")
         .stdout_has("twelve hint 3");
     solve(&ws, "03-config");
@@ -124,7 +124,7 @@ fn check_port_binding_fails_on_the_starter_and_passes_with_the_solution() {
     let failed = checks.iter().find(|c| c["id"] == "port-binding").unwrap();
     assert_eq!(failed["outcome"], "failed");
     let msg = failed["failure"]["message"].as_str().unwrap();
-    assert!(msg.contains("does not bind the port it is given"), "{msg}");
+    assert!(msg.contains("was not serving on its PORT"), "{msg}");
     assert!(
         failed["transcript"]
             .as_array()
@@ -146,6 +146,9 @@ fn check_all_runs_every_lesson_and_passes_on_solutions() {
     let mut lessons = Vec::new();
     for e in std::fs::read_dir(repo().join("lessons")).unwrap().flatten() {
         let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with('_') {
+            continue; // the pack's scenarios, not a lesson
+        }
         solve(&ws, &name);
         lessons.push(name);
     }
