@@ -406,6 +406,56 @@ mod tests {
     }
 
     #[test]
+    fn settings_from_every_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("Procfile"), "release: ./migrate\nweb: ./serve\n").unwrap();
+        std::fs::write(
+            d.join("twelve.toml"),
+            "env = { A = \"toml\", B = \"toml\" }\nrequired = [\"PORT\"]\nkv = [\"REDIS_URL\"]\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("app.json"),
+            r#"{"env": {"B": {"value": "json"}, "TOKEN": {"generator": "secret"},
+                        "OPT": {"required": false}}}"#,
+        )
+        .unwrap();
+        std::fs::write(d.join("extra.env"), "C=file\n").unwrap();
+        let app = App::load(&Given {
+            dir: d.to_path_buf(),
+            env: vec![
+                ("C".into(), "flag".into()),
+                ("PATH".into(), "/opt/bin".into()),
+            ],
+            env_file: Some(d.join("extra.env")),
+            kv: vec!["REDIS_URL".into()],
+        })
+        .unwrap();
+        assert_eq!(app.env["A"], "toml");
+        assert_eq!(app.env["B"], "json");
+        assert_eq!(app.env["C"], "flag");
+        assert_eq!(app.env["TOKEN"].len(), 32);
+        assert_eq!(app.env["REDIS_URL"], "{kv.REDIS_URL}");
+        assert!(app.env["PATH"].starts_with("/opt/bin:{sandbox}/bin:"));
+        assert_eq!(app.kv, vec!["REDIS_URL".to_string()]);
+        assert!(app.required.contains("TOKEN") && !app.required.contains("OPT"));
+        assert_eq!(app.formation(), vec!["web"]);
+        // A required setting nobody gives is a usage error, naming it and who requires it.
+        std::fs::write(
+            d.join("app.json"),
+            r#"{"env": {"API_KEY": {"required": true}}}"#,
+        )
+        .unwrap();
+        let e = App::load(&Given {
+            dir: d.to_path_buf(),
+            ..Given::default()
+        })
+        .unwrap_err();
+        assert!(e.0.contains("API_KEY (app.json)"), "{e}");
+    }
+
+    #[test]
     fn var_names() {
         assert!(is_var_name("REDIS_URL"));
         assert!(!is_var_name("1A"));

@@ -254,6 +254,45 @@ fn node_app_and_its_broken_variant() {
     assert_eq!(leftovers(&sandboxes), Vec::<String>::new(), "folders left");
 }
 
+/// A declared `[state]` probe makes Processes decidable: state in process memory fails,
+/// state in the shared store passes (lesson 6's starter and solution, told how to store a
+/// link and read it back).
+#[test]
+fn state_probe_tells_shared_state_from_process_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sandboxes = tmp.path().join("tmp");
+    std::fs::create_dir_all(&sandboxes).unwrap();
+    let pack = twelve::lesson::Pack::embedded().expect("the built-in lessons load");
+    let lesson = pack.find("6").expect("lesson 6");
+    let toml = "health = \"/health\"\n\n[state]\n\
+                write = { path = \"/links\", json = { url = \"https://example.org/{token}\" } }\n\
+                save = \"json.code\"\nread = \"/links/{saved}\"\nexpect = \"{token}\"\n";
+    for (which, files, want) in [
+        ("starter", &lesson.starter, "fail"),
+        ("solution", &lesson.solution, "pass"),
+    ] {
+        let dir = tmp.path().join(which);
+        twelve::sandbox::write_files(&dir, files.iter().chain(pack.shared.iter())).unwrap();
+        std::fs::write(dir.join("twelve.toml"), toml).unwrap();
+        git_repo(&dir);
+        let (_, v, doc) = audit(
+            &dir,
+            &[
+                "--only",
+                "6",
+                "--kv",
+                "REDIS_URL",
+                "--env",
+                "SECRET_KEY=k-93b1c0",
+            ],
+            &sandboxes,
+        );
+        print!("{}", scorecard(which, &doc));
+        assert_eq!(v[&6], want, "{which}: {doc:#}");
+    }
+    assert_eq!(leftovers(&sandboxes), Vec::<String>::new(), "folders left");
+}
+
 /// One more language, when its toolchain is on this machine.
 #[test]
 fn go_app_when_go_is_installed() {
