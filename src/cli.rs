@@ -225,7 +225,10 @@ pub enum LessonsCommand {
 
 /// Parse arguments, run, and turn errors into exit code 2 with a message.
 pub fn main() -> ExitCode {
-    if std::env::args_os().nth(1).is_some_and(|a| a == crate::sandbox::keeper::SUBCOMMAND) {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == crate::sandbox::keeper::SUBCOMMAND)
+    {
         crate::sandbox::keeper::serve();
         return ExitCode::SUCCESS;
     }

@@ -861,7 +861,11 @@ impl LessonFiles<'_> {
         for sf in &raw.verify.starter_fails {
             if !checks.iter().any(|c| c.id == sf.check) {
                 problem(
-                    Some(find_line_after(&text, "starter_fails", &format!("\"{}\"", sf.check))),
+                    Some(find_line_after(
+                        &text,
+                        "starter_fails",
+                        &format!("\"{}\"", sf.check),
+                    )),
                     format!(
                         "verify.starter_fails names an unknown check `{}` (checks: {})",
                         sf.check,
@@ -955,9 +959,16 @@ impl LessonFiles<'_> {
         // A service that imports the shared client needs it in the pack.
         let shared = subtree(self.apps, "_shared");
         for (name, files) in [("starter", &starter), ("solution", &solution)] {
-            for (rel, bytes) in files.iter().filter(|(r, _)| crate::check::files::is_python(r)) {
+            for (rel, bytes) in files
+                .iter()
+                .filter(|(r, _)| crate::check::files::is_python(r))
+            {
                 let text = String::from_utf8_lossy(bytes);
-                if let Some((n, _)) = text.lines().enumerate().find(|(_, l)| IMPORTS_KV.is_match(l)) {
+                if let Some((n, _)) = text
+                    .lines()
+                    .enumerate()
+                    .find(|(_, l)| IMPORTS_KV.is_match(l))
+                {
                     if !shared.contains_key("kv.py") && !files.contains_key("kv.py") {
                         problems.push(Problem {
                             file: format!("{}sandbox-apps/{dir}/{name}/{rel}", self.prefix),
@@ -1040,7 +1051,10 @@ impl LessonFiles<'_> {
             match (raw.verdict, &raw.check) {
                 (Verdict::Fail, None) => problem(
                     Some(find_line(text, "verdict")),
-                    format!("a wrong fix names the check that must fail: `check = \"...\"` (checks: {})", known()),
+                    format!(
+                        "a wrong fix names the check that must fail: `check = \"...\"` (checks: {})",
+                        known()
+                    ),
                 ),
                 (_, Some(c)) if !checks.iter().any(|k| &k.id == c) => problem(
                     Some(find_line(text, "check")),
@@ -1048,7 +1062,8 @@ impl LessonFiles<'_> {
                 ),
                 (Verdict::Pass, Some(_)) => problem(
                     Some(find_line(text, "check")),
-                    "a right fix passes every check: `check` is only for `verdict = \"fail\"`".into(),
+                    "a right fix passes every check: `check` is only for `verdict = \"fail\"`"
+                        .into(),
                 ),
                 _ => {}
             }
@@ -1058,7 +1073,9 @@ impl LessonFiles<'_> {
                 Some(other) => {
                     problem(
                         Some(find_line(text, "base")),
-                        format!("unknown base `{other}`: use \"solution\" (the default) or \"starter\""),
+                        format!(
+                            "unknown base `{other}`: use \"solution\" (the default) or \"starter\""
+                        ),
                     );
                     continue;
                 }
@@ -1081,7 +1098,10 @@ impl LessonFiles<'_> {
                 let line = line_of(text, e.span().start);
                 let e = e.into_inner();
                 let Some(current) = files.get(&e.file) else {
-                    problem(Some(line), format!("edit: the variant has no file `{}`", e.file));
+                    problem(
+                        Some(line),
+                        format!("edit: the variant has no file `{}`", e.file),
+                    );
                     continue;
                 };
                 let current = String::from_utf8_lossy(current).into_owned();
@@ -1293,10 +1313,14 @@ impl Scope {
                     push(Err("`concurrent` must be at least 1".into()));
                 }
                 if h.retry_within.is_some() && (h.background.is_some() || h.concurrent.is_some()) {
-                    push(Err("`retry_within` retries one request: drop `background`/`concurrent`".into()));
+                    push(Err(
+                        "`retry_within` retries one request: drop `background`/`concurrent`".into(),
+                    ));
                 }
                 if h.concurrent.is_some() && h.background.is_some() {
-                    push(Err("has both `concurrent` and `background`: keep one".into()));
+                    push(Err(
+                        "has both `concurrent` and `background`: keep one".into()
+                    ));
                 }
                 if let Some(e) = &h.expect {
                     if e.unserved && (e.refused || e.status.is_some()) {

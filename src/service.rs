@@ -219,7 +219,10 @@ impl Service {
             shown = format!("{shown}\n{k} from {from}: {v}");
         }
         for (name, s) in &stores {
-            shown = format!("{shown}\nstore `{name}`: twelve's built-in store at {}", s.url());
+            shown = format!(
+                "{shown}\nstore `{name}`: twelve's built-in store at {}",
+                s.url()
+            );
         }
         Ok(Service {
             proc,

@@ -15,12 +15,12 @@ use crate::lesson::step::{
     ExitExpect, ExpectKv, ExpectOutput, Http, HttpExpect, Ready, Run, Start, Stream,
 };
 use crate::lesson::{Check, Lesson, PLACEHOLDER, Pack, Step, StepSpec, parse_procfile};
+use crate::sandbox::fair::{self, FairClock};
 use crate::sandbox::http::{self, HttpError, Request, Response, shell_quote};
-use crate::sandbox::store::{self, Store};
 use crate::sandbox::output::{Line, StreamKind};
 use crate::sandbox::process::{self, Limits, Spec, Supervised};
 use crate::sandbox::router::Router;
-use crate::sandbox::fair::{self, FairClock};
+use crate::sandbox::store::{self, Store};
 use crate::sandbox::{self, Python, Sandbox};
 
 const READY_WITHIN: Duration = Duration::from_secs(5);
@@ -303,7 +303,9 @@ impl<'a> Ctx<'a> {
         let literal = crate::lesson::restore_braces(&out);
         if regex_escape && literal != out {
             // Literal braces in a regular expression are matched as written.
-            return crate::lesson::restore_braces(&out.replace('\u{1}', "\\{").replace('\u{2}', "\\}"));
+            return crate::lesson::restore_braces(
+                &out.replace('\u{1}', "\\{").replace('\u{2}', "\\}"),
+            );
         }
         literal
     }
@@ -485,8 +487,8 @@ impl<'a> Ctx<'a> {
 
     fn kv(&mut self, name: &str) -> StepResult {
         let dir = self.sb.root.join("stores").join(name);
-        let server = Store::start(store::kind(), &dir)
-            .map_err(|e| fail(e.clone(), "a store", e))?;
+        let server =
+            Store::start(store::kind(), &dir).map_err(|e| fail(e.clone(), "a store", e))?;
         self.transcript.push(format!(
             "{} &   # store `{name}`: {}",
             server.command(),
@@ -533,7 +535,11 @@ impl<'a> Ctx<'a> {
         // Every process gets a HOME and a TMPDIR of its own, fresh at each start (like a
         // platform's ephemeral disk): a file left there is no way to share or keep state.
         self.spawned += 1;
-        let own = self.sb.root.join("proc").join(format!("{dyno}-{}", self.spawned));
+        let own = self
+            .sb
+            .root
+            .join("proc")
+            .join(format!("{dyno}-{}", self.spawned));
         for (var, sub) in [("HOME", "home"), ("TMPDIR", "tmp")] {
             let d = own.join(sub);
             let _ = std::fs::create_dir_all(&d);
@@ -655,9 +661,11 @@ impl<'a> Ctx<'a> {
         if inst.proc.try_exit().is_none() || !sandbox::port_open(inst.port) {
             return false;
         }
-        inst.proc.output.lines().iter().any(|l| {
-            l.text.contains("Address already in use") || l.text.contains("EADDRINUSE")
-        })
+        inst.proc
+            .output
+            .lines()
+            .iter()
+            .any(|l| l.text.contains("Address already in use") || l.text.contains("EADDRINUSE"))
     }
 
     fn start_again_elsewhere(&mut self, name: &str, i: usize, s: &Start) -> StepResult {
@@ -666,7 +674,12 @@ impl<'a> Ctx<'a> {
         let (dyno, old, command, isolated) = {
             let g = &self.groups[name];
             let inst = &g.instances[i];
-            (inst.dyno.clone(), inst.port, inst.command.clone(), g.isolated)
+            (
+                inst.dyno.clone(),
+                inst.port,
+                inst.command.clone(),
+                g.isolated,
+            )
         };
         let mut env = BTreeMap::new();
         env.insert("PORT".to_string(), port.to_string());
@@ -767,7 +780,10 @@ impl<'a> Ctx<'a> {
                         inst.dyno, inst.port
                     ),
                     what,
-                    format!("the process ended with {exit}; port {} still answers", inst.port),
+                    format!(
+                        "the process ended with {exit}; port {} still answers",
+                        inst.port
+                    ),
                 ));
             }
             return Err(fail(
@@ -1605,7 +1621,10 @@ impl<'a> Ctx<'a> {
                 let hit = out.wait_for(slice, &|| cancel.is_cancelled(), &|l: &Line| {
                     in_stream(l) && re.is_match(&l.text)
                 });
-                if hit.is_some() || clock.expired() || Instant::now() >= hard || cancel.is_cancelled()
+                if hit.is_some()
+                    || clock.expired()
+                    || Instant::now() >= hard
+                    || cancel.is_cancelled()
                 {
                     break hit;
                 }

@@ -325,13 +325,20 @@ pub(super) fn source(app: &Path, shared: &Files, s: &Source, bin: &Path) -> Resu
             }
         }
     }
-    let what = if mode.is_some() { " (comments and docstrings aside)" } else { "" };
+    let what = if mode.is_some() {
+        " (comments and docstrings aside)"
+    } else {
+        ""
+    };
     for pat in &s.must_not_contain {
         let re = Regex::new(pat).map_err(|e| (e.to_string(), String::new(), String::new()))?;
         for (rel, text) in &texts {
             if let Some((n, line)) = text.lines().enumerate().find(|(_, l)| re.is_match(l)) {
                 return Err((
-                    format!("{rel}:{} still has what the lesson removes{what}: /{pat}/", n + 1),
+                    format!(
+                        "{rel}:{} still has what the lesson removes{what}: /{pat}/",
+                        n + 1
+                    ),
                     format!("no line matching /{pat}/ in {}", s.files),
                     format!("{rel}:{}: {}", n + 1, line.trim()),
                 ));
@@ -425,20 +432,20 @@ fn satisfies(v: &[u64], constraints: &[(String, Vec<u64>)]) -> bool {
     constraints.iter().all(|(op, want)| {
         let (pv, pw) = padded(v, want);
         match op.as_str() {
-        "==" => pv == pw,
-        ">=" => pv >= pw,
-        "<=" => pv <= pw,
-        ">" => pv > pw,
-        "<" => pv < pw,
-        "!=" => pv != pw,
-        // ~=1.4 means >=1.4, ==1.*
-        "~=" => {
-            v >= want.as_slice()
-                && want.len() >= 2
-                && v.len() >= want.len() - 1
-                && v[..want.len() - 1] == want[..want.len() - 1]
-        }
-        _ => false,
+            "==" => pv == pw,
+            ">=" => pv >= pw,
+            "<=" => pv <= pw,
+            ">" => pv > pw,
+            "<" => pv < pw,
+            "!=" => pv != pw,
+            // ~=1.4 means >=1.4, ==1.*
+            "~=" => {
+                v >= want.as_slice()
+                    && want.len() >= 2
+                    && v.len() >= want.len() - 1
+                    && v[..want.len() - 1] == want[..want.len() - 1]
+            }
+            _ => false,
         }
     })
 }

@@ -125,10 +125,7 @@ pub fn judge_variant(v: &Variant, report: &LessonReport) -> Result<String, Strin
             if failed.is_empty() {
                 Ok("passes every check".into())
             } else {
-                Err(format!(
-                    "a right fix was rejected: {}",
-                    failed.join("; ")
-                ))
+                Err(format!("a right fix was rejected: {}", failed.join("; ")))
             }
         }
         Verdict::Fail => {
@@ -139,8 +136,11 @@ pub fn judge_variant(v: &Variant, report: &LessonReport) -> Result<String, Strin
             match (&c.outcome, &c.failure) {
                 (Outcome::Failed, Some(f)) => {
                     let text = f.full_text();
-                    let missing: Vec<&String> =
-                        v.message.iter().filter(|m| !text.contains(m.as_str())).collect();
+                    let missing: Vec<&String> = v
+                        .message
+                        .iter()
+                        .filter(|m| !text.contains(m.as_str()))
+                        .collect();
                     if missing.is_empty() {
                         Ok(format!("fails `{id}`: {}", f.message))
                     } else {
@@ -155,9 +155,8 @@ pub fn judge_variant(v: &Variant, report: &LessonReport) -> Result<String, Strin
                         ))
                     }
                 }
-                (Outcome::Passed, _) => Err(format!(
-                    "a wrong fix was accepted: `{id}` passed{}",
-                    {
+                (Outcome::Passed, _) => {
+                    Err(format!("a wrong fix was accepted: `{id}` passed{}", {
                         let others: Vec<String> = report
                             .checks
                             .iter()
@@ -169,8 +168,8 @@ pub fn judge_variant(v: &Variant, report: &LessonReport) -> Result<String, Strin
                         } else {
                             format!(" (other checks: {})", others.join("; "))
                         }
-                    }
-                )),
+                    }))
+                }
                 (o, _) => Err(format!("`{id}` ended as {o:?}").to_lowercase()),
             }
         }
@@ -182,13 +181,19 @@ pub fn judge_rules(lesson: &Lesson, p: Paint, verbose: bool) -> (Vec<String>, Ve
     let mut lines = Vec::new();
     let mut problems = Vec::new();
     if lesson.rules.is_empty() {
-        lines.push(p.dim("· no rules listed (a `[[rules]]` table maps each rule the text states to its checks)"));
+        lines.push(p.dim(
+            "· no rules listed (a `[[rules]]` table maps each rule the text states to its checks)",
+        ));
         return (lines, problems);
     }
     let enforced = lesson.rules.iter().filter(|r| !r.checks.is_empty()).count();
     lines.push(format!(
         "{} {} of {} rules enforced by a check",
-        if enforced == lesson.rules.len() { p.green("✓") } else { p.red("✗") },
+        if enforced == lesson.rules.len() {
+            p.green("✓")
+        } else {
+            p.red("✗")
+        },
         enforced,
         lesson.rules.len()
     ));
@@ -256,7 +261,11 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
         found.problems.extend(rule_problems);
         if opts.verbose {
             for (label, report) in [("starter", starter), ("solution", solution)] {
-                for c in report.checks.iter().filter(|c| c.outcome == Outcome::Failed) {
+                for c in report
+                    .checks
+                    .iter()
+                    .filter(|c| c.outcome == Outcome::Failed)
+                {
                     if let Some(f) = &c.failure {
                         for o in &f.outputs {
                             let tail: Vec<&String> = o.stdout.iter().chain(&o.stderr).collect();
@@ -276,7 +285,11 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
         if opts.variants {
             let n = l.variants.len();
             variant_total += n;
-            let right = l.variants.iter().filter(|v| v.verdict == Verdict::Pass).count();
+            let right = l
+                .variants
+                .iter()
+                .filter(|v| v.verdict == Verdict::Pass)
+                .count();
             let mut wrong_verdicts = 0;
             for var in &l.variants {
                 let report = &reports[at];
@@ -307,12 +320,18 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
             if n > 0 {
                 found.lines.push(format!(
                     "{} {} of {n} variants judged as declared ({right} right, {} wrong)",
-                    if wrong_verdicts == 0 { p.green("✓") } else { p.red("✗") },
+                    if wrong_verdicts == 0 {
+                        p.green("✓")
+                    } else {
+                        p.red("✗")
+                    },
                     n - wrong_verdicts,
                     n - right
                 ));
             } else {
-                found.lines.push(p.dim("· no variants (lessons/NN-slug/variants/*.toml)"));
+                found
+                    .lines
+                    .push(p.dim("· no variants (lessons/NN-slug/variants/*.toml)"));
             }
         }
         println!(

@@ -194,7 +194,11 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         // Expired at its bound: a sleeping program is never waiting for a CPU.
-        assert!(clock.credit() < Duration::from_millis(60), "{:?}", clock.credit());
+        assert!(
+            clock.credit() < Duration::from_millis(60),
+            "{:?}",
+            clock.credit()
+        );
         child.wait().unwrap();
     }
 }

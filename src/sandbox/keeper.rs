@@ -36,7 +36,9 @@ pub fn enable(exe: PathBuf) {
 /// command's [`sweep`] still clean up.
 fn start(exe: &Path) {
     use std::os::unix::process::CommandExt as _;
-    let mut pipe = PIPE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut pipe = PIPE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let child = Command::new(exe)
         .arg(SUBCOMMAND)
         // Holding no folder open: it must not keep anything of ours busy.
@@ -59,7 +61,9 @@ fn tell(line: &str) {
     if let Some(exe) = EXE.get() {
         STARTED.call_once(|| start(exe));
     }
-    let mut pipe = PIPE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut pipe = PIPE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(p) = pipe.as_mut() {
         if writeln!(p, "{line}").and_then(|()| p.flush()).is_err() {
             *pipe = None;

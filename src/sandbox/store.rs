@@ -162,9 +162,8 @@ impl RedisServer {
              redis-server`; macOS: `brew install redis`); without it, use the built-in store"
                 .to_string()
         };
-        let found = std::env::var_os("PATH").is_some_and(|p| {
-            std::env::split_paths(&p).any(|d| d.join("redis-server").is_file())
-        });
+        let found = std::env::var_os("PATH")
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("redis-server").is_file()));
         if !found {
             return Err(missing());
         }

@@ -417,7 +417,10 @@ fn lessons_verify_proves_the_built_in_pack() {
         .stdout_has("12 of 12 lessons verified");
     // Every lesson maps every rule its text states to a check, and carries at least a dozen
     // variants, right and wrong, each judged as declared.
-    let variants = regex::Regex::new(r"(\d+) of (\d+) variants judged as declared \((\d+) right, (\d+) wrong\)").unwrap();
+    let variants = regex::Regex::new(
+        r"(\d+) of (\d+) variants judged as declared \((\d+) right, (\d+) wrong\)",
+    )
+    .unwrap();
     let rules = regex::Regex::new(r"(\d+) of (\d+) rules enforced by a check").unwrap();
     let mut lessons = 0;
     for block in format!("\n{}", r.stdout).split("\nLesson ").skip(1) {
@@ -429,7 +432,10 @@ fn lessons_verify_proves_the_built_in_pack() {
         let n: usize = v[2].parse().unwrap();
         let (right, wrong): (usize, usize) = (v[3].parse().unwrap(), v[4].parse().unwrap());
         assert!(n >= 12, "lesson {head}: {n} variants");
-        assert!(right >= 4 && wrong >= 4, "lesson {head}: {right} right, {wrong} wrong");
+        assert!(
+            right >= 4 && wrong >= 4,
+            "lesson {head}: {right} right, {wrong} wrong"
+        );
         let k = rules
             .captures(block)
             .unwrap_or_else(|| panic!("lesson {head}: no rules listed"));
@@ -487,13 +493,19 @@ fn the_grader_judges_variants_and_rules() {
         "verdict = \"fail\"\nwhy = \"x\"\ncheck = \"nope\"\n\n[[edit]]\nfile = \"app.py\"\nfind = \"not in the file\"\nreplace = \"\"\n",
     )
     .unwrap();
-    std::fs::write(&toml, text.replace("scenario = \"health\"", "scenario = \"wealth\"")).unwrap();
+    std::fs::write(
+        &toml,
+        text.replace("scenario = \"health\"", "scenario = \"wealth\""),
+    )
+    .unwrap();
     Twelve::new(tmp.path())
         .args(&["lessons", "verify", "--lessons", p])
         .run()
         .code(2)
         .stderr_has("lessons/01-counter/variants/stale.toml:3: unknown check `nope`")
-        .stderr_has("lessons/01-counter/variants/stale.toml:5: edit of `app.py`: `find` occurs 0 times")
+        .stderr_has(
+            "lessons/01-counter/variants/stale.toml:5: edit of `app.py`: `find` occurs 0 times",
+        )
         .stderr_has("includes scenario `wealth`, but there is no lessons/_scenarios/wealth.toml");
 }
 
@@ -549,7 +561,9 @@ fn authoring_mistakes_are_found_at_load_time() {
     r.code(2)
         .stderr_has("lesson.toml:14: verify.starter_fails names an unknown check `one-of`")
         .stderr_has("a duration is a string with its unit, e.g. \"500ms\"")
-        .stderr_has("runs {checks}/jobs_dnoe.py, but there is no lessons/01-everything/checks/jobs_dnoe.py")
+        .stderr_has(
+            "runs {checks}/jobs_dnoe.py, but there is no lessons/01-everything/checks/jobs_dnoe.py",
+        )
         .stderr_has("imports kv, but the pack has no sandbox-apps/_shared/kv.py");
 }
 
@@ -661,7 +675,13 @@ fn every_lesson_holds_against_a_real_redis() {
     // Starters and solutions of every lesson, and the variants of the lessons that are about
     // the store, with each `kv` step starting a private redis-server.
     let r = Twelve::new(tmp.path())
-        .args(&["lessons", "verify", "--store", "redis-server", "--no-variants"])
+        .args(&[
+            "lessons",
+            "verify",
+            "--store",
+            "redis-server",
+            "--no-variants",
+        ])
         .run();
     eprintln!("{}", r.stdout);
     r.code(0).stdout_has("12 of 12 lessons verified");
@@ -684,7 +704,14 @@ fn twelve_run_attaches_the_learners_own_redis() {
     let redis_port = twelve::sandbox::free_port().unwrap();
     let mut redis = Background(
         Command::new("redis-server")
-            .args(["--port", &redis_port.to_string(), "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &redis_port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .current_dir(tmp.path())
             .stdout(Stdio::null())
             .spawn()
@@ -720,21 +747,33 @@ fn twelve_run_attaches_the_learners_own_redis() {
     .unwrap();
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.0 201") || answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(
+        answer.starts_with("HTTP/1.0 201") || answer.starts_with("HTTP/1.1 201"),
+        "{answer}"
+    );
     // The real Redis holds the link.
     let mut r = TcpStream::connect(("127.0.0.1", redis_port)).unwrap();
     r.write_all(b"*1\r\n$6\r\nDBSIZE\r\n").unwrap();
     let mut buf = [0u8; 32];
     let n = r.read(&mut buf).unwrap();
     let reply = String::from_utf8_lossy(&buf[..n]).to_string();
-    assert!(reply.starts_with(':') && reply.trim() != ":0", "DBSIZE {reply}");
+    assert!(
+        reply.starts_with(':') && reply.trim() != ":0",
+        "DBSIZE {reply}"
+    );
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGINT,
     )
     .unwrap();
     let mut out = String::new();
-    child.0.stderr.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     let _ = child.0.wait();
     assert!(out.contains("REDIS_URL from your environment"), "{out}");
     let _ = redis.kill();

@@ -14,10 +14,16 @@ fn processes_under(dir: &Path) -> Vec<String> {
         let Ok(cwd) = std::fs::read_link(e.path().join("cwd")) else {
             continue;
         };
-        let zombie = std::fs::read_to_string(e.path().join("stat"))
-            .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, a)| a.trim_start().starts_with('Z')));
+        let zombie = std::fs::read_to_string(e.path().join("stat")).is_ok_and(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, a)| a.trim_start().starts_with('Z'))
+        });
         if cwd.starts_with(dir) && !zombie {
-            found.push(format!("{} in {}", e.file_name().to_string_lossy(), cwd.display()));
+            found.push(format!(
+                "{} in {}",
+                e.file_name().to_string_lossy(),
+                cwd.display()
+            ));
         }
     }
     found
@@ -66,12 +72,20 @@ fn sigkill_of_twelve_check_leaves_no_process_and_no_folder() {
     while !processes_under(&sandboxes).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(processes_under(&sandboxes), Vec::<String>::new(), "after {kills} kills");
+    assert_eq!(
+        processes_under(&sandboxes),
+        Vec::<String>::new(),
+        "after {kills} kills"
+    );
     // One more command sweeps folders whose owner is gone.
     Twelve::new(&tmp.path().join("ws"))
         .env("TMPDIR", &sandboxes)
         .args(&["list"])
         .run()
         .code(0);
-    assert_eq!(sandboxes_in(&sandboxes), Vec::<String>::new(), "after {kills} kills");
+    assert_eq!(
+        sandboxes_in(&sandboxes),
+        Vec::<String>::new(),
+        "after {kills} kills"
+    );
 }
