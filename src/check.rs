@@ -98,31 +98,7 @@ pub fn run_lesson_with(
     let checks: Vec<CheckReport> = if side_by_side <= 1 || n <= 1 {
         (0..n).map(one).collect()
     } else {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let results: std::sync::Mutex<Vec<Option<CheckReport>>> =
-            std::sync::Mutex::new(vec![None; n]);
-        std::thread::scope(|s| {
-            for _ in 0..side_by_side.min(n) {
-                s.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::SeqCst);
-                        if i >= n {
-                            break;
-                        }
-                        let r = one(i);
-                        results
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(r);
-                    }
-                });
-            }
-        });
-        results
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .into_iter()
-            .flatten()
-            .collect()
+        in_parallel(n, side_by_side, one)
     };
     LessonReport {
         number: lesson.number,
@@ -153,21 +129,29 @@ pub fn run_lessons(
                 .clamp(2, 4)
                 * 2
         });
+    // One lesson alone runs its checks side by side; many lessons already fill the machine,
+    // so each runs its checks in turn.
+    let side_by_side = if jobs.len() == 1 { 4 } else { 1 };
+    in_parallel(jobs.len(), width, |i| {
+        let (lesson, dir) = jobs[i];
+        run_lesson_with(pack, lesson, dir, cancel, events, side_by_side)
+    })
+}
+
+/// `f(0..n)` on up to `width` threads at once; the results come back in index order.
+pub fn in_parallel<T: Send>(n: usize, width: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<Option<LessonReport>>> =
-        std::sync::Mutex::new(vec![None; jobs.len()]);
+    let results: std::sync::Mutex<Vec<Option<T>>> =
+        std::sync::Mutex::new((0..n).map(|_| None).collect());
     std::thread::scope(|s| {
-        for _ in 0..width.min(jobs.len()) {
+        for _ in 0..width.clamp(1, n.max(1)) {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((lesson, dir)) = jobs.get(i) else {
+                    if i >= n {
                         break;
-                    };
-                    // One lesson alone runs its checks side by side; many lessons already
-                    // fill the machine, so each runs its checks in turn.
-                    let side_by_side = if jobs.len() == 1 { 4 } else { 1 };
-                    let r = run_lesson_with(pack, lesson, dir, cancel, events, side_by_side);
+                    }
+                    let r = f(i);
                     results
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(r);

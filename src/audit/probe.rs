@@ -702,31 +702,7 @@ impl Engine {
 
     /// Run probes `width` at a time; results come back in the order given.
     pub fn run_all(&self, plans: &[Plan], width: usize, cancel: &CancelToken) -> Vec<Ran> {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let results: std::sync::Mutex<Vec<Option<Ran>>> =
-            std::sync::Mutex::new(vec![None; plans.len()]);
-        std::thread::scope(|s| {
-            for _ in 0..width.clamp(1, plans.len().max(1)) {
-                s.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        let Some(plan) = plans.get(i) else {
-                            break;
-                        };
-                        let r = self.run(plan, cancel);
-                        results
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(r);
-                    }
-                });
-            }
-        });
-        results
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .into_iter()
-            .flatten()
-            .collect()
+        crate::check::in_parallel(plans.len(), width, |i| self.run(&plans[i], cancel))
     }
 }
 

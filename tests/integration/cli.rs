@@ -123,7 +123,13 @@ fn check_port_binding_fails_on_the_starter_and_passes_with_the_solution() {
     let checks = json["lessons"][0]["checks"].as_array().unwrap();
     let failed = checks.iter().find(|c| c["id"] == "port-binding").unwrap();
     assert_eq!(failed["outcome"], "failed");
-    let msg = failed["failure"]["message"].as_str().unwrap();
+    // The headline is what happened (the second instance may crash on a taken 8080); the
+    // lesson's sentence is the headline or its detail.
+    let msg = format!(
+        "{} {}",
+        failed["failure"]["message"].as_str().unwrap(),
+        failed["failure"]["detail"].as_str().unwrap_or("")
+    );
     assert!(msg.contains("was not serving on its PORT"), "{msg}");
     assert!(
         failed["transcript"]
