@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use super::harness::{Twelve, copy_dir, heavy, repo, test_pack};
+use super::harness::{Twelve, copy_dir, heavy, repo, solve, test_pack};
 
 fn bin_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_twelve"))
@@ -21,16 +21,6 @@ fn path_with_twelve() -> String {
         bin_dir().display(),
         std::env::var("PATH").unwrap_or_default()
     )
-}
-
-fn solve(ws: &Path, lesson: &str) {
-    let dir = ws.join(lesson);
-    std::fs::remove_dir_all(&dir).unwrap();
-    copy_dir(
-        &repo().join("sandbox-apps").join(lesson).join("solution"),
-        &dir,
-    );
-    copy_dir(&repo().join("sandbox-apps/_shared"), &dir);
 }
 
 fn lesson_dirs() -> Vec<String> {

@@ -2,11 +2,10 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::harness::{
-    Background, Twelve, copy_dir, heavy, processes_with, repo, sandboxes_in, test_pack,
+    Background, Twelve, heavy, processes_with, repo, sandboxes_in, solve, test_pack,
 };
 
 /// A workspace of the built-in lessons in a fresh temp folder.
@@ -15,17 +14,6 @@ fn workspace() -> (tempfile::TempDir, std::path::PathBuf) {
     Twelve::new(tmp.path()).args(&["init", "ws"]).run().code(0);
     let ws = tmp.path().join("ws");
     (tmp, ws)
-}
-
-/// Replace a lesson folder's files with the reference solution (plus the shared client).
-fn solve(ws: &Path, lesson: &str) {
-    let dir = ws.join(lesson);
-    std::fs::remove_dir_all(&dir).unwrap();
-    copy_dir(
-        &repo().join("sandbox-apps").join(lesson).join("solution"),
-        &dir,
-    );
-    copy_dir(&repo().join("sandbox-apps/_shared"), &dir);
 }
 
 #[track_caller]

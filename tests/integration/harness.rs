@@ -34,6 +34,17 @@ pub fn test_pack(name: &str, dir: &Path) -> PathBuf {
     dst
 }
 
+/// Replace a lesson folder's files with the reference solution (plus the shared client).
+pub fn solve(ws: &Path, lesson: &str) {
+    let dir = ws.join(lesson);
+    std::fs::remove_dir_all(&dir).unwrap();
+    copy_dir(
+        &repo().join("sandbox-apps").join(lesson).join("solution"),
+        &dir,
+    );
+    copy_dir(&repo().join("sandbox-apps/_shared"), &dir);
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     twelve::sandbox::copy_tree(from, to).unwrap();
 }
