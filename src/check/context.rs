@@ -18,7 +18,7 @@ use crate::lesson::{Check, Lesson, PLACEHOLDER, Pack, Step, StepSpec, parse_proc
 use crate::sandbox::fair::{self, FairClock};
 use crate::sandbox::http::{self, HttpError, Request, Response, shell_quote};
 use crate::sandbox::output::{Line, StreamKind};
-use crate::sandbox::process::{self, Limits, Spec, Supervised};
+use crate::sandbox::process::{self, ExitInfo, Limits, Spec, Supervised};
 use crate::sandbox::router::Router;
 use crate::sandbox::store::{self, Store};
 use crate::sandbox::{self, Python, Sandbox};
@@ -106,7 +106,11 @@ pub(super) struct Ctx<'a> {
     saved: BTreeMap<String, String>,
     random: BTreeMap<String, String>,
     snapshots: BTreeMap<String, Snapshot>,
+    /// The wall-clock limit no step waits past: the check's timeout at its longest stretch.
     deadline: Instant,
+    /// The check's own timeout, on a clock that does not count the time its processes were
+    /// kept waiting for a busy CPU.
+    clock: FairClock,
     /// `lessons/NN-slug/`, to point at the lesson's check scripts.
     lesson_dir: String,
     /// The port and name of the instance started last (for `{port}` in `fail` texts).
@@ -159,7 +163,8 @@ impl<'a> Ctx<'a> {
             saved: BTreeMap::new(),
             random: BTreeMap::new(),
             snapshots: BTreeMap::new(),
-            deadline: Instant::now() + check.timeout,
+            deadline: Instant::now() + check.timeout * fair::MAX_STRETCH,
+            clock: FairClock::over(Vec::new(), check.timeout),
             last_started: None,
             lesson_dir: format!("lessons/{}/", lesson.dir_name),
             transcript,
@@ -173,11 +178,12 @@ impl<'a> Ctx<'a> {
         for (i, spec) in self.check.steps.iter().enumerate() {
             let result = if self.cancel.is_cancelled() {
                 Err(fail("cancelled", "", ""))
-            } else if Instant::now() >= self.deadline {
+            } else if self.clock.expired() {
                 Err(fail(
                     format!(
-                        "the check took longer than its limit of {}",
-                        humantime::format_duration(self.check.timeout)
+                        "the check took longer than its limit of {} ({})",
+                        humantime::format_duration(self.check.timeout),
+                        self.clock.summary()
                     ),
                     "",
                     "",
@@ -553,13 +559,30 @@ impl<'a> Ctx<'a> {
             env: full,
             limits: Limits::default(),
         };
-        Supervised::spawn(&spec, None).map_err(|e| {
+        let proc = Supervised::spawn(&spec, None).map_err(|e| {
             fail(
                 format!("could not start `{command}`: {e}"),
                 "the process to start",
                 e.to_string(),
             )
-        })
+        })?;
+        self.clock.watch(proc.pid());
+        Ok(proc)
+    }
+
+    /// The process groups that answer requests sent to `target` (an instance, or every
+    /// instance behind a router).
+    fn servers_of(&self, target: &str) -> Vec<i32> {
+        if self.routers.contains_key(target) {
+            return self
+                .groups
+                .values()
+                .flat_map(|g| g.instances.iter().map(|i| i.proc.pid()))
+                .collect();
+        }
+        self.instance(target)
+            .map(|i| vec![i.proc.pid()])
+            .unwrap_or_default()
     }
 
     fn transcript_start(&mut self, env: &BTreeMap<String, String>, command: &str, var: &str) {
@@ -757,6 +780,13 @@ impl<'a> Ctx<'a> {
         }
         let failing = Some((inst.port, inst.dyno.clone()));
         let _ = started;
+        if matches!(ready, Ready::Port) && inst.proc.try_exit().is_some_and(|e| e.code == Some(0)) {
+            // A process that daemonizes exits at once, with success, and what it forked
+            // binds the port later (much later on a busy machine): wait for it, to say so.
+            let port = inst.port;
+            let mut after = FairClock::new(inst.proc.pid(), within);
+            fair::wait(&mut after, hard, &stop, || sandbox::port_open(port));
+        }
         let result = Self::not_ready(inst, ready, within, &what, &mut clock);
         self.last_started = failing;
         result
@@ -772,19 +802,7 @@ impl<'a> Ctx<'a> {
         let what = what.to_string();
         if let Some(exit) = inst.proc.try_exit() {
             if matches!(ready, Ready::Port) && sandbox::port_open(inst.port) {
-                return Err(fail(
-                    format!(
-                        "{} ended ({exit}) right after it started, while something it left \
-                         behind answers on its PORT={}: the process must stay in the \
-                         foreground (no daemonizing), so the platform can supervise it",
-                        inst.dyno, inst.port
-                    ),
-                    what,
-                    format!(
-                        "the process ended with {exit}; port {} still answers",
-                        inst.port
-                    ),
-                ));
+                return Err(daemonized(inst, exit, "right after it started", what));
             }
             return Err(fail(
                 format!(
@@ -885,6 +903,7 @@ impl<'a> Ctx<'a> {
             headers,
             body,
             timeout: h.timeout.unwrap_or(HTTP_TIMEOUT),
+            servers: self.servers_of(&target),
         };
         Ok((req, target))
     }
@@ -971,12 +990,16 @@ impl<'a> Ctx<'a> {
                 "until {line}; do sleep 0.05; done   # retried for up to {}",
                 humantime::format_duration(within)
             ));
-            let deadline = self.until(within);
+            let mut clock = FairClock::over(req.servers.clone(), within);
             loop {
                 let result = http::send(&req);
                 match self.judge(h, &req, &target, result) {
                     Ok(()) => return Ok(()),
-                    Err(f) if Instant::now() >= deadline || self.cancel.is_cancelled() => {
+                    Err(f)
+                        if clock.expired()
+                            || Instant::now() >= self.deadline
+                            || self.cancel.is_cancelled() =>
+                    {
                         return Err(f);
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(50)),
@@ -989,8 +1012,12 @@ impl<'a> Ctx<'a> {
         if refused {
             // A process told to stop needs a moment to close its port: keep trying until the
             // connection is refused or the step's timeout passes.
-            let deadline = self.until(req.timeout);
-            while result.is_ok() && Instant::now() < deadline && !self.cancel.is_cancelled() {
+            let mut clock = FairClock::over(req.servers.clone(), req.timeout);
+            while result.is_ok()
+                && !clock.expired()
+                && Instant::now() < self.deadline
+                && !self.cancel.is_cancelled()
+            {
                 std::thread::sleep(Duration::from_millis(20));
                 let mut quick = req.clone();
                 quick.timeout = Duration::from_millis(500);
@@ -1005,14 +1032,15 @@ impl<'a> Ctx<'a> {
     fn unserved(&mut self, h: &Http, req: &Request, target: &str) -> StepResult {
         let what = format!("{} {}", req.method, req.path);
         // Wait until it listens or ends, so a slow start is not taken for a refusal.
-        let deadline = self.until(req.timeout);
+        let mut clock = FairClock::over(req.servers.clone(), req.timeout);
+        let hard = self.deadline;
         let cancel = self.cancel;
         let port = req.port;
         let routed = self.routers.contains_key(target);
         let (name, idx) = split_target(target);
         let idx = idx.unwrap_or(1).saturating_sub(1);
         let mut exited = None;
-        sandbox::wait_until(deadline, &|| cancel.is_cancelled(), || {
+        fair::wait(&mut clock, hard, &|| cancel.is_cancelled(), || {
             if !routed {
                 if let Some(inst) = self
                     .groups
@@ -1052,6 +1080,10 @@ impl<'a> Ctx<'a> {
         for &i in &idx {
             let inst = &mut group.instances[i];
             if let Some(exit) = inst.proc.try_exit() {
+                if exit.code == Some(0) && inst.port != 0 && sandbox::port_open(inst.port) {
+                    let what = format!("{} still running", inst.dyno);
+                    return Err(daemonized(inst, exit, "", what));
+                }
                 return Err(fail(
                     format!("{} is no longer running: it ended with {exit}", inst.dyno),
                     format!("{} still running", inst.dyno),
@@ -1880,4 +1912,26 @@ mod tests {
         assert!(json_equal(&serde_json::json!(3.0), &serde_json::json!(3)));
         assert!(!json_equal(&serde_json::json!("3"), &serde_json::json!(3)));
     }
+}
+
+/// A started process ended while something it left behind answers on its port.
+fn daemonized(inst: &Instance, exit: ExitInfo, when: &str, what: String) -> StepFail {
+    let when = if when.is_empty() {
+        String::new()
+    } else {
+        format!(" {when}")
+    };
+    fail(
+        format!(
+            "{} ended ({exit}){when}, while something it left behind answers on its PORT={}: \
+             the process must stay in the foreground (no daemonizing), so the platform can \
+             supervise it",
+            inst.dyno, inst.port
+        ),
+        what,
+        format!(
+            "the process ended with {exit}; port {} still answers",
+            inst.port
+        ),
+    )
 }

@@ -6,6 +6,8 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+use super::fair::{FairClock, MAX_STRETCH};
+
 /// A request to 127.0.0.1.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -15,6 +17,9 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub timeout: Duration,
+    /// The process groups serving it: time they spend waiting for a busy CPU does not count
+    /// against `timeout` (see [`FairClock`]). Empty: the timeout is wall time.
+    pub servers: Vec<i32>,
 }
 
 /// A response as received.
@@ -47,11 +52,21 @@ pub enum HttpError {
     Refused(u16),
     #[error("no complete response within {0:?}")]
     Timeout(Duration),
+    #[error(
+        "the service did not take the connection off its listen queue within {0:?}: is it busy with another request, or stuck?"
+    )]
+    NotAccepted(Duration),
     #[error("the connection was closed before a complete response ({0})")]
     Closed(String),
     #[error("not an HTTP response: {0}")]
     Malformed(String),
 }
+
+/// How long one read waits before the clocks are looked at again.
+const SLICE: Duration = Duration::from_millis(100);
+/// A connection the service never takes off its listen queue is given up on at this many
+/// times the timeout.
+const QUEUED_STRETCH: u32 = 4;
 
 /// Largest response body kept; the rest is read and dropped.
 const MAX_BODY: usize = 1 << 20;
@@ -79,12 +94,17 @@ pub fn send_notify(
 }
 
 fn exchange(req: &Request, sent: &mut dyn FnMut(Option<u16>)) -> Result<Response, HttpError> {
-    let deadline = Instant::now() + req.timeout;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, req.port));
-    let mut stream = TcpStream::connect_timeout(&addr, req.timeout.min(Duration::from_secs(2)))
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::TimedOut => HttpError::Timeout(req.timeout),
-            _ => HttpError::Refused(req.port),
+    // A full listen queue drops the handshake and the kernel tries again (after 1 s, 3 s,
+    // 7 s): 20 requests at once on a busy machine can wait that long for a connection.
+    let mut stream =
+        TcpStream::connect_timeout(&addr, req.timeout * QUEUED_STRETCH).map_err(|e| {
+            match e.kind() {
+                std::io::ErrorKind::TimedOut => {
+                    HttpError::NotAccepted(req.timeout * QUEUED_STRETCH)
+                }
+                _ => HttpError::Refused(req.port),
+            }
         })?;
     let _ = stream.set_nodelay(true);
     let mut head = format!(
@@ -110,12 +130,38 @@ fn exchange(req: &Request, sent: &mut dyn FnMut(Option<u16>)) -> Result<Response
 
     let mut raw = Vec::new();
     let mut buf = [0u8; 16384];
+    let client = stream.local_addr().ok().map(|a| a.port());
+    // The timeout counts from when the service takes the connection off its listen queue
+    // (20 requests at once may wait there on a busy machine), and it does not count the time
+    // the service was kept waiting for a CPU. A connection never taken is given up on at
+    // `QUEUED_STRETCH` times the timeout, anything else at `MAX_STRETCH` times.
+    let sent_at = Instant::now();
+    let mut clock: Option<FairClock> = None;
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(HttpError::Timeout(req.timeout));
+        let now = Instant::now();
+        if clock.is_none() && !client.is_some_and(|c| super::sockets::queued(req.port, c)) {
+            clock = Some(FairClock::over(req.servers.clone(), req.timeout));
         }
-        let _ = stream.set_read_timeout(Some(left));
+        match clock.as_mut() {
+            None if now >= sent_at + req.timeout * QUEUED_STRETCH => {
+                return Err(HttpError::NotAccepted(req.timeout * QUEUED_STRETCH));
+            }
+            Some(c) => {
+                if c.expired() || now >= sent_at + req.timeout * MAX_STRETCH {
+                    if std::env::var_os("TWELVE_DEBUG_FAIR").is_some() {
+                        eprintln!(
+                            "DEBUG timeout: since send {:?}, clock {}, servers {:?}",
+                            sent_at.elapsed(),
+                            c.summary(),
+                            req.servers
+                        );
+                    }
+                    return Err(HttpError::Timeout(req.timeout));
+                }
+            }
+            None => {}
+        }
+        let _ = stream.set_read_timeout(Some(SLICE));
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
@@ -132,10 +178,7 @@ fn exchange(req: &Request, sent: &mut dyn FnMut(Option<u16>)) -> Result<Response
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Err(HttpError::Timeout(req.timeout));
-            }
+                ) => {}
             Err(e) => {
                 if raw.is_empty() {
                     return Err(HttpError::Closed(e.to_string()));
@@ -284,6 +327,7 @@ mod tests {
             headers: vec![],
             body: vec![],
             timeout: Duration::from_secs(2),
+            servers: Vec::new(),
         })
     }
 
@@ -324,6 +368,7 @@ mod tests {
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: br#"{"url": "it's"}"#.to_vec(),
             timeout: Duration::from_secs(1),
+            servers: Vec::new(),
         };
         assert_eq!(
             curl_line(&r),

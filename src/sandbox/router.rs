@@ -186,6 +186,7 @@ mod tests {
             headers: vec![],
             body: vec![],
             timeout: Duration::from_secs(2),
+            servers: Vec::new(),
         })
         .map_or_else(|e| e.to_string(), |r| format!("{} {}", r.status, r.text()))
     }

@@ -108,6 +108,20 @@ pub fn accepted(pgid: i32, server_port: u16, client_port: u16) -> Option<bool> {
     }))
 }
 
+/// Whether the connection from `client_port` to `server_port` still waits in the server's
+/// listen queue: the kernel holds it, but no process has accepted it (its server-side socket
+/// has no inode yet). False where this cannot be known, and once accepted or gone.
+pub fn queued(server_port: u16, client_port: u16) -> bool {
+    if !cfg!(target_os = "linux") {
+        return false;
+    }
+    let rows: Vec<TcpEntry> = tcp_table()
+        .into_iter()
+        .filter(|e| e.local_port == server_port && e.remote_port == client_port)
+        .collect();
+    !rows.is_empty() && rows.iter().all(|e| e.inode == "0")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,7 +150,12 @@ mod tests {
         let client_port = client.local_addr().unwrap().port();
         // Our process holds the client end too, but not yet a server-side socket.
         assert_eq!(accepted(pgid, server_port, client_port), Some(false));
+        assert!(
+            queued(server_port, client_port),
+            "waits in the listen queue"
+        );
         let (_conn, _) = listener.accept().unwrap();
         assert_eq!(accepted(pgid, server_port, client_port), Some(true));
+        assert!(!queued(server_port, client_port), "taken off the queue");
     }
 }

@@ -428,9 +428,19 @@ fn small_terminals_drop_words_not_letters() {
 fn the_run_panel_says_starting_until_the_port_answers() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = init_workspace(tmp.path());
+    // Lesson 7's starter listens on a port of its own choosing, never on PORT. Its fixed
+    // 8080 may be taken by another test's starter: here it takes any free port instead.
+    let app = ws.join("07-port-binding/app.py");
+    let text = std::fs::read_to_string(&app).unwrap();
+    let fixed = "make_server(\"127.0.0.1\", 8080, application)";
+    assert!(text.contains(fixed), "the starter no longer binds 8080");
+    std::fs::write(
+        &app,
+        text.replace(fixed, "make_server(\"127.0.0.1\", 0, application)"),
+    )
+    .unwrap();
     let mut tui = Tui::spawn(&ws, &[], 100, 30);
     tui.wait_for("The twelve factors", Duration::from_secs(10));
-    // Lesson 7's starter listens on a port of its own choosing, never on PORT.
     tui.send("jjjjjj\r");
     tui.wait_for("Press c to run", Duration::from_secs(10));
     tui.send("r");
