@@ -508,3 +508,96 @@ fn the_editor_twelve_picks_is_named_the_first_time() {
     assert!(tui.wait_exit(Duration::from_secs(10)).success());
     tui.assert_restored();
 }
+
+#[test]
+fn a_hint_recorded_by_the_cli_survives_the_tuis_next_save() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = init_workspace(tmp.path());
+    let mut tui = Tui::spawn(&ws, &[], 100, 30);
+    tui.wait_for("The twelve factors", Duration::from_secs(10));
+    tui.send("jjjjjj\r");
+    tui.wait_for("Press c to run", Duration::from_secs(10));
+    // While the TUI is open, the CLI records a hint of another lesson.
+    let out = std::process::Command::new(BIN)
+        .args(["hint", "3"])
+        .current_dir(&ws)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The TUI then saves a change of its own.
+    tui.send("h");
+    tui.wait_for("Hint 1/", Duration::from_secs(5));
+    tui.send("q");
+    tui.wait_for("Are you sure?", Duration::from_secs(5));
+    tui.send("y");
+    assert!(tui.wait_exit(Duration::from_secs(15)).success());
+    let text = std::fs::read_to_string(ws.join(".twelve/progress.toml")).unwrap();
+    let progress: toml::Value = toml::from_str(&text).unwrap();
+    let hints = |lesson: &str| progress["lessons"][lesson]["hints_revealed"].as_integer();
+    assert_eq!(hints("03-config"), Some(1), "the CLI's hint was lost:\n{text}");
+    assert_eq!(hints("07-port-binding"), Some(1), "the TUI's hint was lost:\n{text}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn sigkill_of_the_tui_with_a_run_panel_open_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = init_workspace(tmp.path());
+    let solution =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sandbox-apps/07-port-binding/solution");
+    for f in ["app.py", "Procfile"] {
+        std::fs::copy(solution.join(f), ws.join("07-port-binding").join(f)).unwrap();
+    }
+    let mut tui = Tui::spawn(&ws, &[], 100, 30);
+    tui.wait_for("The twelve factors", Duration::from_secs(10));
+    tui.send("jjjjjj\r");
+    tui.wait_for("Press c to run", Duration::from_secs(10));
+    tui.send("r");
+    let screen = tui.wait_for("running on http://127.0.0.1:", Duration::from_secs(20));
+    let port: u16 = screen
+        .split("running on http://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .ok()
+        })
+        .expect("the panel names its port");
+    // A check too, so a sandbox folder exists when the kill comes.
+    tui.send("c");
+    tui.wait_until(
+        |_| !super::harness::sandboxes_in(&tmp.path().join("tmp")).is_empty(),
+        Duration::from_secs(20),
+        "a check's sandbox",
+    );
+    let seen: Vec<u32> = tui.seen.lock().unwrap().iter().copied().collect();
+    assert!(!seen.is_empty(), "the service runs as a child of twelve");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(tui.pid).unwrap()),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    tui.wait_exit(Duration::from_secs(5));
+    // Its keeper stops what it started: the service and the check's processes.
+    assert_no_children(&seen, tmp.path());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while twelve::sandbox::port_open(port) {
+        assert!(Instant::now() < deadline, "port {port} still answers");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The next command sweeps the folders it left.
+    let out = std::process::Command::new(BIN)
+        .arg("list")
+        .current_dir(&ws)
+        .env("TMPDIR", tmp.path().join("tmp"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        super::harness::sandboxes_in(&tmp.path().join("tmp")),
+        Vec::<String>::new()
+    );
+}
