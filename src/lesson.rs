@@ -1233,20 +1233,20 @@ impl Scope {
             let (root, rest) = full.split_once('.').unwrap_or((full, ""));
             let ok = match (root, rest) {
                 ("port" | "dyno", "") => in_start,
-                ("port" | "url", p) => self.has_process(p),
+                ("port" | "url" | "pid", p) => self.has_process(p),
                 ("kv", n) => self.stores.contains(n),
                 ("router", "") => !self.routers.is_empty() && self.routers.contains("router"),
                 ("router", n) => self.routers.contains(n),
                 ("sandbox" | "app" | "checks", "") => true,
                 ("saved", n) => self.saved.contains(n),
-                ("random" | "unused", n) => !n.is_empty(),
+                ("random" | "unused" | "free", n) => !n.is_empty(),
                 _ => false,
             };
             if !ok {
                 let known = match root {
                     "kv" => format!(" (stores: {})", Scope::describe(&self.stores)),
                     "saved" => format!(" (saved: {})", Scope::describe(&self.saved)),
-                    "port" | "url" => {
+                    "port" | "url" | "pid" => {
                         format!(" (processes: {})", Scope::describe(self.processes.keys()))
                     }
                     "router" => format!(" (routers: {})", Scope::describe(&self.routers)),

@@ -106,6 +106,38 @@ pub fn free_port() -> io::Result<u16> {
     Err(io::Error::other("no free port found"))
 }
 
+/// A port on 127.0.0.1 kept unused for as long as this lives: a socket bound to it that never
+/// listens, so a connection is refused and no other program, in this process or another, can
+/// bind it meanwhile (a "store where nothing listens" stays that way).
+#[derive(Debug)]
+pub struct HeldPort {
+    pub port: u16,
+    _socket: std::os::fd::OwnedFd,
+}
+
+/// Hold a free port: see [`HeldPort`].
+#[cfg(unix)]
+pub fn hold_port() -> io::Result<HeldPort> {
+    use nix::sys::socket::{
+        AddressFamily, SockFlag, SockType, SockaddrIn, bind, getsockname, socket,
+    };
+    let fd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    bind(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        &SockaddrIn::new(127, 0, 0, 1, 0),
+    )?;
+    let addr: SockaddrIn = getsockname(std::os::fd::AsRawFd::as_raw_fd(&fd))?;
+    Ok(HeldPort {
+        port: addr.port(),
+        _socket: fd,
+    })
+}
+
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
 pub fn port_open(port: u16) -> bool {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
@@ -368,5 +400,22 @@ pub fn wait_until(
             return false;
         }
         std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_held_port_refuses_connections_and_cannot_be_bound() {
+        let held = hold_port().unwrap();
+        assert!(!port_open(held.port), "nothing accepts on a held port");
+        // std sets SO_REUSEADDR before binding, as Python's servers do.
+        assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, held.port)).is_err());
+        let port = held.port;
+        drop(held);
+        assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok());
     }
 }

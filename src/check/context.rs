@@ -118,6 +118,8 @@ pub(super) struct Ctx<'a> {
     pub(super) transcript: Vec<String>,
     /// Processes started so far (names their own HOME and TMPDIR).
     spawned: usize,
+    /// Ports `{unused.X}` names, kept unused until the check ends.
+    held: Vec<sandbox::HeldPort>,
     /// When the check began (what `no_trace` counts as new).
     began: std::time::SystemTime,
 }
@@ -169,6 +171,7 @@ impl<'a> Ctx<'a> {
             lesson_dir: format!("lessons/{}/", lesson.dir_name),
             transcript,
             spawned: 0,
+            held: Vec::new(),
             began: std::time::SystemTime::now(),
         })
     }
@@ -323,6 +326,7 @@ impl<'a> Ctx<'a> {
             ("dyno", "") => local?.1.to_string(),
             ("port", p) => self.instance(p)?.port.to_string(),
             ("url", p) => format!("http://127.0.0.1:{}", self.instance(p)?.port),
+            ("pid", p) => self.instance(p)?.proc.pid().to_string(),
             ("kv", n) => self.stores.get(n)?.url(),
             ("router", "") => self.routers.get("router")?.url(),
             ("router", n) => self.routers.get(n)?.url(),
@@ -332,6 +336,17 @@ impl<'a> Ctx<'a> {
             ("saved", n) => self.saved.get(n)?.clone(),
             ("unused", n) => {
                 let key = format!("unused.{n}");
+                if let Some(v) = self.random.get(&key) {
+                    return Some(v.clone());
+                }
+                let held = sandbox::hold_port().ok()?;
+                let port = held.port.to_string();
+                self.held.push(held);
+                self.random.insert(key, port.clone());
+                port
+            }
+            ("free", n) => {
+                let key = format!("free.{n}");
                 if let Some(v) = self.random.get(&key) {
                     return Some(v.clone());
                 }
@@ -1160,14 +1175,10 @@ impl<'a> Ctx<'a> {
         ));
         // Other checks' sandboxes hold their own random values, never this one's.
         let app = self.sb.app.clone();
+        // What the service wrote outside the sandbox stays where it is: the same program
+        // checked at the same time elsewhere on the machine (a classroom server, a verify of
+        // the pack) may share that file, and removing it would take away that check's evidence.
         let traces = files::find_traces(&paths, &text, self.began, &app);
-        // What the service left outside the sandbox holds this check's own random value and
-        // was written during it: remove it, so a check leaves nothing behind.
-        for t in &traces {
-            if !t.starts_with(&self.sb.root) {
-                let _ = std::fs::remove_file(t);
-            }
-        }
         match traces.first() {
             None => Ok(()),
             Some(found) => {
@@ -1175,11 +1186,16 @@ impl<'a> Ctx<'a> {
                     .display()
                     .to_string()
                     .replace(&self.sb.root.display().to_string(), "$SANDBOX");
+                let outside = if found.starts_with(&self.sb.root) {
+                    ""
+                } else {
+                    " (the file is left there: remove it when you are done)"
+                };
                 Err(fail(
                     format!(
-                        "`{text}`, which only the store should hold, was written to {shown}: \
-                         the service keeps state on a disk, where other processes and \
-                         restarts cannot rely on it"
+                        "`{text}`, which only the store should hold, was written to \
+                         {shown}{outside}: the service keeps state on a disk, where other \
+                         processes and restarts cannot rely on it"
                     ),
                     format!("`{text}` in no file"),
                     format!("found in {shown}"),

@@ -2,9 +2,14 @@
 
     job_state.py queued CODE STATE   the job waits somewhere in the store:
                                      write where (the keys) to STATE
-    job_state.py taken CODE STATE    wait up to 3 s until a worker has
+    job_state.py taken CODE STATE [PGID SIGNAL]
+                                     wait up to 3 s until a worker has
                                      taken it: it left those keys, and
-                                     its preview is not made yet
+                                     its preview is not made yet; then
+                                     at once send SIGNAL (TERM, KILL) to
+                                     the worker's process group PGID, so
+                                     it arrives while the job is in hand
+                                     however busy the machine is
     job_state.py done CODE           wait up to 3 s for preview:CODE; if it
                                      never comes, tell where the job is
 
@@ -13,6 +18,7 @@ known by name; the queue is found by looking for the code in the store.
 """
 import json
 import os
+import signal
 import sys
 import time
 
@@ -77,12 +83,16 @@ elif what == "taken":
                  f"not taken: it is still in {', '.join(left)}")
         time.sleep(0.005)
     took = (time.monotonic() - began) * 1000
+    sent = ""
+    if len(sys.argv) > 5 and not made:
+        os.killpg(int(sys.argv[4]), getattr(signal, "SIG" + sys.argv[5]))
+        sent = f"; sent SIG{sys.argv[5]} to the worker at once"
     if made:
         print(f"OK: the preview of {code} was made already ({took:.0f} ms): "
               f"the worker was faster than this check")
     else:
         print(f"OK: a worker took the job for {code} ({took:.0f} ms); its "
-              f"preview is not made yet; " + where(kv, code))
+              f"preview is not made yet; " + where(kv, code) + sent)
 
 elif what == "done":
     began = time.monotonic()
