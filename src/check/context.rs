@@ -1910,26 +1910,6 @@ fn json_equal(want: &serde_json::Value, got: &serde_json::Value) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets_split() {
-        assert_eq!(split_target("web.2"), ("web", Some(2)));
-        assert_eq!(split_target("web"), ("web", None));
-        assert_eq!(split_target("a.b"), ("a.b", None));
-    }
-
-    #[test]
-    fn json_paths_and_numbers() {
-        let d: serde_json::Value = serde_json::json!({"a": {"b": [1, {"c": 3}]}});
-        assert_eq!(json_path(&d, "a.b.1.c"), Some(&serde_json::json!(3)));
-        assert!(json_equal(&serde_json::json!(3.0), &serde_json::json!(3)));
-        assert!(!json_equal(&serde_json::json!("3"), &serde_json::json!(3)));
-    }
-}
-
 /// A started process ended while something it left behind answers on its port.
 fn daemonized(inst: &Instance, exit: ExitInfo, when: &str, what: String) -> StepFail {
     let when = if when.is_empty() {
@@ -1950,4 +1930,24 @@ fn daemonized(inst: &Instance, exit: ExitInfo, when: &str, what: String) -> Step
             inst.port
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_split() {
+        assert_eq!(split_target("web.2"), ("web", Some(2)));
+        assert_eq!(split_target("web"), ("web", None));
+        assert_eq!(split_target("a.b"), ("a.b", None));
+    }
+
+    #[test]
+    fn json_paths_and_numbers() {
+        let d: serde_json::Value = serde_json::json!({"a": {"b": [1, {"c": 3}]}});
+        assert_eq!(json_path(&d, "a.b.1.c"), Some(&serde_json::json!(3)));
+        assert!(json_equal(&serde_json::json!(3.0), &serde_json::json!(3)));
+        assert!(!json_equal(&serde_json::json!("3"), &serde_json::json!(3)));
+    }
 }

@@ -246,7 +246,7 @@ mod tests {
             return; // a kernel without scheduler statistics: the clock is the wall clock
         }
         // More busy threads than CPUs, and a busy child among them: it must wait its turn.
-        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let spinners: Vec<_> = (0..cpus * 2)
             .map(|_| {

@@ -142,24 +142,15 @@ fn exchange(req: &Request, sent: &mut dyn FnMut(Option<u16>)) -> Result<Response
         if clock.is_none() && !client.is_some_and(|c| super::sockets::queued(req.port, c)) {
             clock = Some(FairClock::over(req.servers.clone(), req.timeout));
         }
-        match clock.as_mut() {
+        let expired = clock.as_mut().map(FairClock::expired);
+        match expired {
             None if now >= sent_at + req.timeout * QUEUED_STRETCH => {
                 return Err(HttpError::NotAccepted(req.timeout * QUEUED_STRETCH));
             }
-            Some(c) => {
-                if c.expired() || now >= sent_at + req.timeout * MAX_STRETCH {
-                    if std::env::var_os("TWELVE_DEBUG_FAIR").is_some() {
-                        eprintln!(
-                            "DEBUG timeout: since send {:?}, clock {}, servers {:?}",
-                            sent_at.elapsed(),
-                            c.summary(),
-                            req.servers
-                        );
-                    }
-                    return Err(HttpError::Timeout(req.timeout));
-                }
+            Some(e) if e || now >= sent_at + req.timeout * MAX_STRETCH => {
+                return Err(HttpError::Timeout(req.timeout));
             }
-            None => {}
+            _ => {}
         }
         let _ = stream.set_read_timeout(Some(SLICE));
         match stream.read(&mut buf) {

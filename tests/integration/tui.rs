@@ -524,10 +524,21 @@ fn a_hint_recorded_by_the_cli_survives_the_tuis_next_save() {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The TUI then saves a change of its own.
     tui.send("h");
     tui.wait_for("Hint 1/", Duration::from_secs(5));
+    // `q` first closes the hint overlay, then quits.
+    tui.send("q");
+    tui.wait_until(
+        |s| !s.contains("Hint 1/"),
+        Duration::from_secs(5),
+        "the hint closed",
+    );
     tui.send("q");
     tui.wait_for("Are you sure?", Duration::from_secs(5));
     tui.send("y");
@@ -535,8 +546,16 @@ fn a_hint_recorded_by_the_cli_survives_the_tuis_next_save() {
     let text = std::fs::read_to_string(ws.join(".twelve/progress.toml")).unwrap();
     let progress: toml::Value = toml::from_str(&text).unwrap();
     let hints = |lesson: &str| progress["lessons"][lesson]["hints_revealed"].as_integer();
-    assert_eq!(hints("03-config"), Some(1), "the CLI's hint was lost:\n{text}");
-    assert_eq!(hints("07-port-binding"), Some(1), "the TUI's hint was lost:\n{text}");
+    assert_eq!(
+        hints("03-config"),
+        Some(1),
+        "the CLI's hint was lost:\n{text}"
+    );
+    assert_eq!(
+        hints("07-port-binding"),
+        Some(1),
+        "the TUI's hint was lost:\n{text}"
+    );
 }
 
 #[cfg(target_os = "linux")]
