@@ -334,25 +334,21 @@ impl<'a> Ctx<'a> {
             ("app", "") => self.sb.app.display().to_string(),
             ("checks", "") => self.sb.root.join("checks").display().to_string(),
             ("saved", n) => self.saved.get(n)?.clone(),
-            ("unused", n) => {
-                let key = format!("unused.{n}");
+            ("unused" | "free", n) => {
+                let key = format!("{root}.{n}");
                 if let Some(v) = self.random.get(&key) {
                     return Some(v.clone());
                 }
-                let held = sandbox::hold_port().ok()?;
-                let port = held.port.to_string();
-                self.held.push(held);
-                self.random.insert(key, port.clone());
-                port
-            }
-            ("free", n) => {
-                let key = format!("free.{n}");
-                if let Some(v) = self.random.get(&key) {
-                    return Some(v.clone());
-                }
-                let port = sandbox::free_port().ok()?.to_string();
-                self.random.insert(key, port.clone());
-                port
+                let port = if root == "unused" {
+                    let held = sandbox::hold_port().ok()?;
+                    let port = held.port;
+                    self.held.push(held);
+                    port
+                } else {
+                    sandbox::free_port().ok()?
+                };
+                self.random.insert(key, port.to_string());
+                port.to_string()
             }
             ("random", n) => self
                 .random

@@ -30,8 +30,9 @@ pub struct FairClock {
     last: Option<Instant>,
     members_at: Option<Instant>,
     members: Vec<i32>,
-    /// Per thread: its run delay when first seen (0 for a thread born after the start, whose
-    /// whole wait is inside the bound), and when last read.
+    /// Per thread: its run delay when first seen (0 for a thread first seen after the start,
+    /// taken as born inside the bound; the credit is capped at the time passed either way),
+    /// and when last read.
     delays: BTreeMap<i32, (Duration, Duration)>,
 }
 
@@ -43,13 +44,16 @@ impl FairClock {
 
     /// A bound for several process groups at once (the instances behind a router).
     pub fn over(pgids: Vec<i32>, within: Duration) -> FairClock {
+        let now = Instant::now();
+        // The leaders only, at first: a clock is made for every request, and looking through
+        // all of /proc for other members waits until a bound is close to passing.
         let mut c = FairClock {
+            members: pgids.clone(),
             pgids,
             within,
-            start: Instant::now(),
+            start: now,
             last: None,
-            members_at: None,
-            members: Vec::new(),
+            members_at: Some(now),
             delays: BTreeMap::new(),
         };
         // What the threads waited before the bound began is not part of it.

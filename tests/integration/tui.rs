@@ -113,6 +113,20 @@ impl Tui {
         }
     }
 
+    /// Wait until the screen no longer shows `text`.
+    #[track_caller]
+    fn wait_gone(&self, text: &str, within: Duration) {
+        self.wait_until(|s| !s.contains(text), within, &format!("{text:?} gone"));
+    }
+
+    /// From the map at start, open lesson 7 (Port binding).
+    #[track_caller]
+    fn open_lesson_7(&mut self) {
+        self.wait_for("The twelve factors", Duration::from_secs(10));
+        self.send("jjjjjj\r");
+        self.wait_for("Press c to run", Duration::from_secs(10));
+    }
+
     #[track_caller]
     fn wait_exit(&mut self, within: Duration) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + within;
@@ -285,11 +299,7 @@ fn check_fails_then_passes_through_watch_mode_and_quits_cleanly() {
 
     // Start the service too, so quitting has something to stop.
     tui.send("\x1b");
-    tui.wait_until(
-        |s| !s.contains("Lesson 7 passed!"),
-        Duration::from_secs(5),
-        "the overlay closed",
-    );
+    tui.wait_gone("Lesson 7 passed!", Duration::from_secs(5));
     tui.send("r");
     tui.wait_for("running on http://127.0.0.1:", Duration::from_secs(20));
     let children = descendants(tui.pid);
@@ -372,11 +382,7 @@ fn esc_on_the_map_stays_and_watch_mode_is_remembered() {
     tui.wait_for("The twelve factors", Duration::from_secs(10));
     // The first Esc puts the welcome away; the second only says how to quit.
     tui.send("\x1b");
-    tui.wait_until(
-        |s| !s.contains("Welcome!"),
-        Duration::from_secs(5),
-        "the welcome put away",
-    );
+    tui.wait_gone("Welcome!", Duration::from_secs(5));
     tui.send("\x1b");
     tui.wait_for("q quits", Duration::from_secs(5));
     assert!(tui.child.try_wait().unwrap().is_none(), "Esc quit the map");
@@ -440,9 +446,7 @@ fn the_run_panel_says_starting_until_the_port_answers() {
     )
     .unwrap();
     let mut tui = Tui::spawn(&ws, &[], 100, 30);
-    tui.wait_for("The twelve factors", Duration::from_secs(10));
-    tui.send("jjjjjj\r");
-    tui.wait_for("Press c to run", Duration::from_secs(10));
+    tui.open_lesson_7();
     tui.send("r");
     tui.wait_for("starting… nothing answers on", Duration::from_secs(20));
     // Still nothing on PORT after a while: the panel asks about it, and never said running.
@@ -514,9 +518,7 @@ fn a_hint_recorded_by_the_cli_survives_the_tuis_next_save() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = init_workspace(tmp.path());
     let mut tui = Tui::spawn(&ws, &[], 100, 30);
-    tui.wait_for("The twelve factors", Duration::from_secs(10));
-    tui.send("jjjjjj\r");
-    tui.wait_for("Press c to run", Duration::from_secs(10));
+    tui.open_lesson_7();
     // While the TUI is open, the CLI records a hint of another lesson.
     let out = std::process::Command::new(BIN)
         .args(["hint", "3"])
@@ -534,11 +536,7 @@ fn a_hint_recorded_by_the_cli_survives_the_tuis_next_save() {
     tui.wait_for("Hint 1/", Duration::from_secs(5));
     // `q` first closes the hint overlay, then quits.
     tui.send("q");
-    tui.wait_until(
-        |s| !s.contains("Hint 1/"),
-        Duration::from_secs(5),
-        "the hint closed",
-    );
+    tui.wait_gone("Hint 1/", Duration::from_secs(5));
     // Nothing runs, so `q` quits without asking.
     tui.send("q");
     assert!(tui.wait_exit(Duration::from_secs(15)).success());
@@ -568,9 +566,7 @@ fn sigkill_of_the_tui_with_a_run_panel_open_leaves_nothing() {
         std::fs::copy(solution.join(f), ws.join("07-port-binding").join(f)).unwrap();
     }
     let mut tui = Tui::spawn(&ws, &[], 100, 30);
-    tui.wait_for("The twelve factors", Duration::from_secs(10));
-    tui.send("jjjjjj\r");
-    tui.wait_for("Press c to run", Duration::from_secs(10));
+    tui.open_lesson_7();
     tui.send("r");
     let screen = tui.wait_for("running on http://127.0.0.1:", Duration::from_secs(20));
     let port: u16 = screen
