@@ -59,7 +59,8 @@ for f in sorted(glob.glob(os.path.join(work, "start-*-*.json"))):
         for want in toml.get("verify", {}).get("starter_fails", []):
             c = checks.get(want["check"], {})
             failure = c.get("failure") or {}
-            said = (failure.get("message") or "") + " " + (failure.get("detail") or "")
+            # The same text `lessons verify` matches: message, detail, expected, observed.
+            said = "\n".join(failure.get(k) or "" for k in ("message", "detail", "expected", "observed"))
             if c.get("outcome") == "failed" and want.get("message", "") in said:
                 starter_ok += 1
             else:
