@@ -47,6 +47,14 @@ fn labelled(hook: Option<&LineHook>, dyno: &str, label: bool) -> Option<LineHook
 }
 
 impl Service {
+    /// The process group that must hold the listener on `port` for the service to count as
+    /// running (None when the port is a router's, inside `twelve`).
+    pub fn listener_group(&self) -> Option<i32> {
+        self.router.is_none().then(|| self.proc.pid())
+    }
+}
+
+impl Service {
     /// Start `lesson`'s service from the files in `dir` on `port` (0: pick one, preferring 8000).
     pub fn start(
         pack: &Pack,

@@ -235,7 +235,12 @@ impl Runtime {
                     url: svc.url.clone(),
                     command: format!("{} {}", vars.join(" "), svc.command),
                 };
-                self.port_wait = Some(wait_for_port(svc.port, id, self.tx.clone()));
+                self.port_wait = Some(wait_for_port(
+                    svc.port,
+                    svc.listener_group(),
+                    id,
+                    self.tx.clone(),
+                ));
                 self.service = Some((id, svc));
                 vec![Message::Service { id, event }]
             }
@@ -361,15 +366,19 @@ pub fn editor_command() -> Editor {
 /// How often the port is tried while the service starts.
 const PORT_POLL: Duration = Duration::from_millis(100);
 
-/// Tell run `id` when `127.0.0.1:port` accepts a connection (until `gone` is set).
-fn wait_for_port(port: u16, id: u64, tx: Sender<Message>) -> Arc<AtomicBool> {
+/// Tell run `id` when `127.0.0.1:port` accepts a connection (until `gone` is set). With
+/// `owner`, only a listener of that process group counts: another program that took the port
+/// meanwhile is not the learner's service.
+fn wait_for_port(port: u16, owner: Option<i32>, id: u64, tx: Sender<Message>) -> Arc<AtomicBool> {
     let gone = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&gone);
     std::thread::spawn(move || {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         while !flag.load(Ordering::SeqCst) {
             let tried = Instant::now();
-            if std::net::TcpStream::connect_timeout(&addr, PORT_POLL).is_ok() {
+            if std::net::TcpStream::connect_timeout(&addr, PORT_POLL).is_ok()
+                && owner.is_none_or(|g| crate::sandbox::sockets::owns_port(g, port))
+            {
                 let _ = tx.send(Message::Service {
                     id,
                     event: ServiceEvent::Listening,
