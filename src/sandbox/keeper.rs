@@ -166,6 +166,10 @@ fn owner_alive(stamp: &str) -> bool {
     }
 }
 
+/// How old a sandbox folder without an `.owner` stamp must be before [`sweep`] takes it for
+/// abandoned (a new one gets its stamp within microseconds of being made).
+const UNSTAMPED_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Remove sandbox folders (in the temporary folder) whose owner is gone, with whatever still
 /// runs in them. Returns how many were removed.
 pub fn sweep() -> usize {
@@ -180,10 +184,16 @@ pub fn sweep() -> usize {
             continue;
         }
         let path = e.path();
-        let Ok(stamp) = std::fs::read_to_string(path.join(super::OWNER_FILE)) else {
-            continue;
+        let abandoned = match std::fs::read_to_string(path.join(super::OWNER_FILE)) {
+            Ok(stamp) => !owner_alive(&stamp),
+            // No stamp: a folder being made or being removed this moment, or one whose maker
+            // was killed between the two (then it is old).
+            Err(_) => e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > UNSTAMPED_AGE)),
         };
-        if !owner_alive(&stamp) {
+        if abandoned {
             super::remove_abandoned(&path);
             removed += 1;
         }
