@@ -142,6 +142,8 @@ fn junit_holds_the_traceback_of_a_failing_lesson_under_stable_names() {
     let app = ws.join("07-port-binding/app.py");
     let text = std::fs::read_to_string(&app).unwrap();
     std::fs::write(&app, format!("import twelve_missing_module\n{text}")).unwrap();
+    // The starter's Procfile hands app.py to a gunicorn that is not installed; run it.
+    std::fs::write(ws.join("07-port-binding/Procfile"), "web: python3 app.py\n").unwrap();
     let mut names = Vec::new();
     for run in 0..2 {
         let r = Twelve::new(&ws)

@@ -434,15 +434,17 @@ fn small_terminals_drop_words_not_letters() {
 fn the_run_panel_says_starting_until_the_port_answers() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = init_workspace(tmp.path());
-    // Lesson 7's starter listens on a port of its own choosing, never on PORT. Its fixed
-    // 8080 may be taken by another test's starter: here it takes any free port instead.
-    let app = ws.join("07-port-binding/app.py");
-    let text = std::fs::read_to_string(&app).unwrap();
-    let fixed = "make_server(\"127.0.0.1\", 8080, application)";
-    assert!(text.contains(fixed), "the starter no longer binds 8080");
+    // A web process that runs but never listens (lesson 7's starter hands the app to a
+    // gunicorn that is not installed, so it exits at once instead).
+    let procfile = ws.join("07-port-binding/Procfile");
+    let text = std::fs::read_to_string(&procfile).unwrap();
+    assert!(
+        text.contains("gunicorn app:app"),
+        "the starter's Procfile changed: {text}"
+    );
     std::fs::write(
-        &app,
-        text.replace(fixed, "make_server(\"127.0.0.1\", 0, application)"),
+        &procfile,
+        "web: python3 -c \"import time; time.sleep(600)\"\n",
     )
     .unwrap();
     let mut tui = Tui::spawn(&ws, &[], 100, 30);

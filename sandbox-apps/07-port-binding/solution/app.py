@@ -154,7 +154,7 @@ def handle(method, path, body):
     return 404, {}, {"error": "not found"}
 
 
-def application(environ, start_response):
+def app(environ, start_response):
     """The WSGI entry point: a web server calls this once per request."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -187,7 +187,7 @@ class Handler(WSGIRequestHandler):
 
 
 def main():
-    server = make_server(HOST, PORT, application, Server, Handler)
+    server = make_server(HOST, PORT, app, Server, Handler)
 
     def stop(signum, frame):
         # shutdown() waits for serve_forever() to return, and that loop

@@ -10,12 +10,12 @@ Configuration comes from the environment:
 
     DATABASE_URL  sqlite:////absolute/path.db or sqlite:///:memory: (required)
     SECRET_KEY    signs every new code, sent back as X-Signature (required)
-    BASE_URL      where short links point (default http://localhost:8080)
+    BASE_URL      where short links point (default http://localhost:8000)
 
-`application` is a WSGI application: a web server outside this file loads
-it and listens for it, in production with
-    gunicorn --bind 0.0.0.0:8080 app:application
-`python3 app.py` starts a development server instead.
+`app` is a WSGI application: a callable, not a program. A web server
+outside this file loads it and listens for it; the Procfile has gunicorn
+do that:
+    web: gunicorn app:app
 
 Python 3.8+, standard library only.
 """
@@ -43,8 +43,8 @@ def require(name):
 # --- Config: everything that changes between deploys, and nothing else.
 DATABASE_URL = require("DATABASE_URL")
 SECRET_KEY = require("SECRET_KEY")
-# Factor VII (Port binding): 8080 is the port fixed at the bottom.
-BASE_URL = os.environ.get("BASE_URL", "http://localhost:8080").rstrip("/")
+# Factor VII (Port binding): 8000 is the port gunicorn binds by default.
+BASE_URL = os.environ.get("BASE_URL", "http://localhost:8000").rstrip("/")
 
 
 # --- Storage: one SQLite connection, shared by all request threads.
@@ -149,7 +149,7 @@ def handle(method, path, body):
     return 404, {}, {"error": "not found"}
 
 
-def application(environ, start_response):
+def app(environ, start_response):
     """The WSGI entry point: a web server calls this once per request."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -169,14 +169,7 @@ def application(environ, start_response):
     return [data]
 
 
-if __name__ == "__main__":
-    # Factor VII (Port binding): the app does not bind the port it is given.
-    # It expects a web server outside it to listen (see the top of the
-    # file); run on its own, it opens a development server on a port fixed
-    # right here. The platform's PORT is ignored: whoever routes traffic to
-    # that port finds nothing, and a second copy cannot even start.
-    from wsgiref.simple_server import make_server
-
-    print("shortlink: development server on http://127.0.0.1:8080"
-          " (use a WSGI server in production)", flush=True)
-    make_server("127.0.0.1", 8080, application).serve_forever()
+# Factor VII (Port binding): nothing below this line. The app does not
+# listen by itself: it is a plugin for a web server that must be installed
+# on the machine first (the Procfile's gunicorn). Without one, nothing
+# serves it, and `python3 app.py` only defines `app` and exits.
