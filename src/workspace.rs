@@ -56,6 +56,25 @@ pub struct LessonProgress {
     pub checks_before_pass: Option<u32>,
     /// Hints revealed when the lesson first passed.
     pub hints_at_pass: Option<u32>,
+    /// Whether the last check passed (absent in progress kept before it was recorded).
+    pub last_passed: Option<bool>,
+}
+
+impl LessonProgress {
+    /// Passed once, but the last check failed: the files no longer pass.
+    pub fn passed_but_failing_now(&self) -> bool {
+        self.status == Status::Passed && self.last_passed == Some(false)
+    }
+
+    /// The status as the learner should read it: "passed · last check failed" when the
+    /// lesson passed earlier and its last check did not.
+    pub fn status_label(&self) -> &'static str {
+        if self.passed_but_failing_now() {
+            "passed · last check failed"
+        } else {
+            self.status.label()
+        }
+    }
 }
 
 /// Progress for the whole course, keyed by lesson folder name (`03-config`).
@@ -98,6 +117,7 @@ impl Progress {
         }
         p.last_checked = Some(now.clone());
         p.last_result = Some(summary.to_string());
+        p.last_passed = Some(passed);
         if passed {
             p.status = Status::Passed;
             if p.first_pass.is_none() {

@@ -13,8 +13,8 @@ use super::layout;
 use super::markdown;
 use super::message::{Effect, Message, ServiceEvent};
 use super::model::{
-    ActiveCheck, CheckRow, CheckState, Confirm, FACTORS, LessonView, Model, Overlay, Pane,
-    RUN_LINES, RunPanel, RunState, Screen,
+    ActiveCheck, CheckRow, CheckState, Confirm, LessonView, Model, Overlay, Pane, RUN_LINES,
+    RunPanel, RunState, Screen,
 };
 
 /// Lines a wheel notch scrolls.
@@ -40,7 +40,7 @@ pub fn start(m: &mut Model) -> Vec<Effect> {
     let next = m.progress.next_lesson(&m.pack).map(|l| l.number);
     let index = next.and_then(|n| m.pack.lessons.iter().position(|l| l.number == n));
     if let Some(i) = index {
-        m.map_selected = usize::from(m.pack.lessons[i].factor).saturating_sub(1);
+        m.map_selected = i;
     }
     match index {
         Some(i) if touched => open_lesson(m, i),
@@ -331,22 +331,19 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
 fn map_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     match k.code {
         KeyCode::Down | KeyCode::Char('j') => {
-            m.map_selected = (m.map_selected + 1).min(FACTORS.len() - 1);
+            m.map_selected = (m.map_selected + 1).min(m.pack.lessons.len().saturating_sub(1));
         }
         KeyCode::Up | KeyCode::Char('k') => m.map_selected = m.map_selected.saturating_sub(1),
         KeyCode::Home | KeyCode::Char('g') => m.map_selected = 0,
-        KeyCode::End | KeyCode::Char('G') => m.map_selected = FACTORS.len() - 1,
+        KeyCode::End | KeyCode::Char('G') => {
+            m.map_selected = m.pack.lessons.len().saturating_sub(1);
+        }
         KeyCode::Enter | KeyCode::Char('l') | KeyCode::Right => {
-            return match m.lesson_for_factor(m.map_selected) {
-                Some((i, _)) => open_lesson(m, i),
-                None => {
-                    m.flash = Some(format!(
-                        "This lesson pack has no lesson for factor {} yet.",
-                        m.map_selected + 1
-                    ));
-                    Vec::new()
-                }
-            };
+            if m.map_selected < m.pack.lessons.len() {
+                return open_lesson(m, m.map_selected);
+            }
+            m.flash = Some("This lesson pack holds no lessons.".into());
+            return Vec::new();
         }
         KeyCode::Char('?') => m.overlay = Some(Overlay::Help),
         KeyCode::Char('q') => return ask_quit(m),
@@ -394,7 +391,7 @@ pub fn open_lesson(m: &mut Model, index: usize) -> Vec<Effect> {
         zoom: false,
         file_col: 0,
     };
-    m.map_selected = usize::from(lesson.factor).saturating_sub(1);
+    m.map_selected = index;
     m.lesson = Some(view);
     m.screen = Screen::Lesson;
     m.welcome = false;
@@ -1042,7 +1039,7 @@ fn mouse(m: &mut Model, e: MouseEvent) -> Vec<Effect> {
             m.map_selected = m
                 .map_selected
                 .saturating_add_signed(delta.signum())
-                .min(FACTORS.len() - 1);
+                .min(m.pack.lessons.len().saturating_sub(1));
         }
         Screen::Lesson if m.overlay.is_none() => {
             let Some(v) = &m.lesson else {
