@@ -145,7 +145,13 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
+        /// Also clear the lesson's progress (status, attempts, hints); on a terminal
+        /// without this flag, twelve asks.
+        #[arg(long)]
+        clear_progress: bool,
     },
+    /// Add the pack's new lessons to this workspace (your files and progress stay as they are).
+    Update,
     /// Check that this machine can run the tutorial.
     Doctor,
     /// Audit your own app against the twelve factors: the course's probes, run on any

@@ -265,10 +265,9 @@ impl Workspace {
             .ok()
             .and_then(|t| toml::from_str(&t).ok())
             .unwrap_or_default();
-        Workspace {
-            root,
-            lessons: settings.lessons,
-        }
+        // A relative pack path is relative to the workspace, so the two can move together.
+        let lessons = settings.lessons.map(|p| root.join(p));
+        Workspace { root, lessons }
     }
 
     /// Create a workspace in `dir` with every lesson's starter.
@@ -288,7 +287,7 @@ impl Workspace {
             lessons: pack_dir.clone(),
         };
         let settings = Settings {
-            lessons: pack_dir,
+            lessons: pack_dir.as_deref().map(|p| relative_to(&ws.root, p)),
             ..Settings::default()
         };
         write_atomic(
@@ -318,7 +317,8 @@ impl Workspace {
         self.root.join(STATE_DIR)
     }
 
-    fn config_path(&self) -> PathBuf {
+    /// `.twelve/config.toml`.
+    pub fn config_path(&self) -> PathBuf {
         self.state_dir().join("config.toml")
     }
 
@@ -354,6 +354,14 @@ impl Workspace {
         let dir = self.lesson_dir(lesson);
         crate::sandbox::write_files(&dir, pack.shared.iter().chain(&lesson.starter))
             .with_context(|| format!("cannot write `{}`", dir.display()))
+    }
+
+    /// Write the starter of a lesson the workspace does not have yet (`twelve update`).
+    pub fn add_lesson(&self, pack: &Pack, lesson: &Lesson) -> anyhow::Result<()> {
+        if self.lesson_dir(lesson).exists() {
+            bail!("`{}` already exists", self.lesson_dir(lesson).display());
+        }
+        self.write_starter(pack, lesson)
     }
 
     /// Put a lesson's starter files back (everything else in its folder is removed).
@@ -457,6 +465,28 @@ impl Workspace {
         nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
             .map_err(|(_, e)| anyhow::anyhow!("cannot lock `{}`: {e}", path.display()))
     }
+}
+
+/// `path` relative to `base` when they share a parent (`../packs/mine`), else `path`.
+fn relative_to(base: &Path, path: &Path) -> PathBuf {
+    let b: Vec<_> = base.components().collect();
+    let p: Vec<_> = path.components().collect();
+    let common = b.iter().zip(&p).take_while(|(x, y)| x == y).count();
+    // Only the root in common: an absolute path says more than `../../../..`.
+    if common <= 1 {
+        return path.to_path_buf();
+    }
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 /// Write `bytes` to `path` through a temporary file, fsync and rename.
