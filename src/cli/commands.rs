@@ -624,9 +624,7 @@ fn reset(
         })?;
         println!("Cleared the progress of {what}.");
     } else if has_progress {
-        println!(
-            "Progress of {what} kept (`twelve reset --clear-progress` clears it too)."
-        );
+        println!("Progress of {what} kept (`twelve reset --clear-progress` clears it too).");
     }
     Ok(ExitCode::SUCCESS)
 }
