@@ -1808,6 +1808,7 @@ expect = { status = 200, json = { clicks = 0 } }
         let apps = files(&[
             ("03-config/starter/app.py", "print()"),
             ("03-config/solution/app.py", "print()"),
+            ("03-config/solution/Procfile", "web: python3 app.py\n"),
             ("_shared/kv.py", "# kv"),
         ]);
         Pack::from_files(PackSource::Embedded, &lessons, &apps)
