@@ -261,3 +261,28 @@ fn a_missing_shared_file_is_reported_at_the_import() {
         .code(2)
         .stderr_has("sandbox-apps/13-telemetry/solution/app.py:1: imports kv, but the pack has no sandbox-apps/_shared/kv.py");
 }
+
+#[test]
+fn the_map_of_a_pack_with_lesson_13_has_thirteen_rows() {
+    use super::tui::Tui;
+    use std::time::Duration;
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = telemetry_pack(tmp.path());
+    Twelve::new(tmp.path())
+        .args(&["init", "ws", "--lessons", pack.to_str().unwrap()])
+        .run()
+        .code(0);
+    let ws = tmp.path().join("ws").canonicalize().unwrap();
+    let mut tui = Tui::spawn(&ws, &[], 100, 40);
+    let screen = tui.wait_for("XIII", Duration::from_secs(10));
+    let screen: String = screen
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("map_with_lesson_13", screen);
+    tui.send("q");
+    let status = tui.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+    tui.assert_restored();
+}
