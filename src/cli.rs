@@ -224,6 +224,9 @@ pub enum LessonsCommand {
         /// Skip the lessons' variants (starters and solutions only).
         #[arg(long)]
         no_variants: bool,
+        /// `human`, `json` (one object per lesson) or `junit` (one test case per lesson).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// An instructor's notes on a lesson: what to discuss, and the wrong fixes the checks reject.
     Notes { lesson: String },

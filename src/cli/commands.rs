@@ -91,8 +91,12 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                     only,
                     verbose,
                     no_variants,
+                    format,
                 },
         } => {
+            if !matches!(format, Format::Human | Format::Json | Format::Junit) {
+                bail!("`lessons verify --format` is human, json or junit");
+            }
             let pack = match Pack::load(cli.lessons.as_deref()) {
                 Ok(pack) => pack,
                 // Named lessons can be verified while others in the pack are broken.
@@ -112,6 +116,7 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 super::verify::Options {
                     verbose,
                     variants: !no_variants,
+                    format,
                 },
             )
         }

@@ -286,3 +286,44 @@ fn the_map_of_a_pack_with_lesson_13_has_thirteen_rows() {
     assert!(status.success(), "{status:?}");
     tui.assert_restored();
 }
+
+#[test]
+fn verify_reports_lesson_13_as_json_and_junit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = telemetry_pack(tmp.path());
+    let p = pack.to_str().unwrap();
+    let r = Twelve::new(tmp.path())
+        .args(&[
+            "lessons",
+            "verify",
+            "13",
+            "-v",
+            "--format",
+            "json",
+            "--lessons",
+            p,
+        ])
+        .run();
+    r.code(0);
+    let v = r.json();
+    let l = &v["lessons"][0];
+    assert_eq!(l["number"], 13, "{v}");
+    assert_eq!(l["label"], "XIII", "{v}");
+    assert_eq!(l["verified"], true, "{v}");
+    // -v: the output tail of the starter's failing check is in the lines.
+    let lines = l["lines"].to_string();
+    assert!(lines.contains("starter `readiness`"), "{lines}");
+    Twelve::new(tmp.path())
+        .args(&[
+            "lessons",
+            "verify",
+            "13",
+            "--format",
+            "junit",
+            "--lessons",
+            p,
+        ])
+        .run()
+        .code(0)
+        .stdout_has("<testcase name=\"XIII 13-telemetry Liveness and readiness\"/>");
+}
