@@ -4,6 +4,7 @@ mod commands;
 mod doctor;
 pub mod paint;
 pub mod report;
+mod scaffold;
 mod verify;
 
 use std::path::PathBuf;
@@ -230,6 +231,12 @@ pub enum LessonsCommand {
     },
     /// An instructor's notes on a lesson: what to discuss, and the wrong fixes the checks reject.
     Notes { lesson: String },
+    /// Write a new lesson NN-slug (lesson.toml, lesson.md, starter, solution, a variant) into
+    /// the pack at --lessons DIR (default: the current folder), ready for `lessons verify NN`.
+    New {
+        #[arg(value_name = "NN-slug")]
+        name: String,
+    },
 }
 
 /// Parse arguments, run, and turn errors into exit code 2 with a message.

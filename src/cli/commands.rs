@@ -54,6 +54,15 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report { format, check } => progress_report(&Env::open(&cli)?, format, check),
         Command::Class { paths, format } => Ok(class(&cli, &paths, format)),
         Command::Lessons {
+            command: LessonsCommand::New { name },
+        } => {
+            let pack = match &cli.lessons {
+                Some(d) => d.clone(),
+                None => std::env::current_dir()?,
+            };
+            super::scaffold::new_lesson(&pack, &name)
+        }
+        Command::Lessons {
             command: LessonsCommand::Notes { lesson },
         } => lesson_notes(&load_pack(cli.lessons.as_deref())?, &lesson),
         Command::Run { lesson, port, env } => {

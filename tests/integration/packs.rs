@@ -327,3 +327,62 @@ fn verify_reports_lesson_13_as_json_and_junit() {
         .code(0)
         .stdout_has("<testcase name=\"XIII 13-telemetry Liveness and readiness\"/>");
 }
+
+#[test]
+fn a_new_lesson_verifies_with_no_edits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = tmp.path().join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    Twelve::new(&pack)
+        .args(&["lessons", "new", "13-example"])
+        .run()
+        .code(0)
+        .stdout_has("lessons/13-example/lesson.toml");
+    assert!(pack.join("lessons/13-example/variants").is_dir());
+    Twelve::new(&pack)
+        .args(&["lessons", "verify", "13", "--lessons", "."])
+        .run()
+        .code(0)
+        .stdout_has("solution passes all")
+        .stdout_has("1 of 1 variants judged as declared")
+        .stdout_has("1 of 1 lessons verified");
+    // A second time, the folder exists: nothing is overwritten.
+    Twelve::new(&pack)
+        .args(&["lessons", "new", "13-example"])
+        .run()
+        .code(2)
+        .stderr_has("already exists");
+}
+
+#[test]
+fn reset_can_clear_progress_and_list_says_when_a_pass_is_stale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = telemetry_pack(tmp.path());
+    Twelve::new(tmp.path())
+        .args(&["init", "ws", "--lessons", pack.to_str().unwrap()])
+        .run()
+        .code(0);
+    let ws = tmp.path().join("ws");
+    let solution = pack.join("sandbox-apps/13-telemetry/solution/app.py");
+    std::fs::copy(&solution, ws.join("13-telemetry/app.py")).unwrap();
+    Twelve::new(&ws).args(&["check", "13"]).run().code(0);
+    Twelve::new(&ws)
+        .args(&["reset", "13", "--yes"])
+        .run()
+        .code(0)
+        .stdout_has("Progress of `13-telemetry` kept");
+    Twelve::new(&ws).args(&["check", "13"]).run().code(1);
+    Twelve::new(&ws)
+        .args(&["list"])
+        .run()
+        .code(0)
+        .stdout_has("passed · last check failed");
+    Twelve::new(&ws)
+        .args(&["reset", "13", "--yes", "--clear-progress"])
+        .run()
+        .code(0)
+        .stdout_has("Cleared the progress of `13-telemetry`");
+    let r = Twelve::new(&ws).args(&["list"]).run();
+    assert!(!r.stdout.contains("passed ·"), "{}", r.stdout);
+    assert!(r.stdout.contains("0/13 passed"), "{}", r.stdout);
+}
