@@ -1502,6 +1502,8 @@ impl Scope {
     }
 
     fn check_placeholders(&self, s: &str, in_start: bool) -> Result<(), String> {
+        const ROOTS: &str = "{port}, {port.P}, {url.P}, {pid.P}, {dyno}, {kv.S}, {router}, \
+            {router.R}, {saved.N}, {random.N}, {unused.N}, {free.N}, {sandbox}, {app}, {checks}";
         let s = &protect_braces(s);
         for cap in PLACEHOLDER.captures_iter(s) {
             let full = &cap[1];
@@ -1517,8 +1519,6 @@ impl Scope {
                 ("random" | "unused" | "free", n) => !n.is_empty(),
                 _ => false,
             };
-            const ROOTS: &str = "{port}, {port.P}, {url.P}, {pid.P}, {dyno}, {kv.S}, {router}, \
-                {router.R}, {saved.N}, {random.N}, {unused.N}, {free.N}, {sandbox}, {app}, {checks}";
             let known_root = matches!(
                 root,
                 "port"
