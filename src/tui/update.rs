@@ -76,6 +76,7 @@ pub fn update(m: &mut Model, msg: Message) -> Vec<Effect> {
             Vec::new()
         }
         Message::FilesChanged(paths) => files_changed(m, &paths),
+        Message::LessonTextChanged { lesson, text } => lesson_text_changed(m, lesson, text),
         Message::FilesLoaded { dir, files, order } => files_loaded(m, &dir, files, order),
         Message::SyntaxReady => {
             m.colour_code = true;
@@ -401,7 +402,12 @@ pub fn open_lesson(m: &mut Model, index: usize) -> Vec<Effect> {
         effects.push(Effect::RenderText {
             lesson: index,
             width,
+            text: lesson.text.clone(),
         });
+    }
+    if let crate::lesson::PackSource::Dir(d) = &m.pack.source {
+        let md = d.join("lessons").join(&lesson.dir_name).join("lesson.md");
+        effects.push(Effect::WatchText(Some((index, md))));
     }
     effects
 }
@@ -422,7 +428,7 @@ fn leave_lesson(m: &mut Model) -> Vec<Effect> {
     let Some(v) = m.lesson.take() else {
         return Vec::new();
     };
-    let mut effects = vec![Effect::Watch(None)];
+    let mut effects = vec![Effect::Watch(None), Effect::WatchText(None)];
     if v.active.is_some() {
         effects.push(Effect::CancelCheck);
     }
@@ -794,6 +800,23 @@ fn service_event(m: &mut Model, id: u64, event: ServiceEvent) {
     }
 }
 
+/// The author saved lesson.md: show the new text where the reader was.
+fn lesson_text_changed(m: &mut Model, lesson: usize, text: String) -> Vec<Effect> {
+    if let Some(l) = std::sync::Arc::make_mut(&mut m.pack)
+        .lessons
+        .get_mut(lesson)
+    {
+        l.text = text;
+    }
+    let Some(v) = m.lesson.as_mut().filter(|v| v.index == lesson) else {
+        return Vec::new();
+    };
+    // Render afresh at the current width (and in colour, if the reader has it on).
+    v.text_width = 0;
+    v.text_coloured = false;
+    rewrap(m)
+}
+
 fn files_changed(m: &mut Model, paths: &[PathBuf]) -> Vec<Effect> {
     let watch = m.watch;
     let Some(v) = m.lesson.as_mut() else {
@@ -932,6 +955,7 @@ fn rewrap(m: &mut Model) -> Vec<Effect> {
         vec![Effect::RenderText {
             lesson: v.index,
             width,
+            text: lesson.text.clone(),
         }]
     } else {
         Vec::new()
