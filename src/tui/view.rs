@@ -1069,6 +1069,15 @@ fn complete(m: &Model, f: &mut Frame<'_>, area: Rect) {
         ),
         Line::raw(""),
     ];
+    // The pack's own closing page, when it has one.
+    if let Some(closing) = &m.pack.info.closing {
+        lines.extend(super::markdown::render(
+            closing,
+            body.width.saturating_sub(4).min(100),
+            false,
+        ));
+        lines.push(Line::raw(""));
+    }
     if let Some(d) = course_time(m) {
         lines.push(Line::raw(format!(
             "From creating the workspace to your last first pass: {}.",
