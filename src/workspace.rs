@@ -331,6 +331,26 @@ impl Workspace {
             .unwrap_or_default()
     }
 
+    /// Record `pack` as the workspace's lesson pack (relative to the workspace where it can
+    /// be), keeping everything else the file holds.
+    pub fn save_pack(&self, pack: &Path) -> anyhow::Result<()> {
+        let path = self.config_path();
+        let mut table: toml::Table = match std::fs::read_to_string(&path) {
+            Ok(t) => {
+                toml::from_str(&t).with_context(|| format!("cannot read `{}`", path.display()))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+        };
+        let pack = pack.canonicalize()?;
+        let shown = relative_to(&self.root, &pack);
+        table.insert(
+            "lessons".into(),
+            toml::Value::String(shown.display().to_string()),
+        );
+        write_atomic(&path, toml::to_string(&table)?.as_bytes())
+    }
+
     /// Save the TUI's settings, keeping everything else the file holds.
     pub fn save_tui_settings(&self, tui: &TuiSettings) -> anyhow::Result<()> {
         let path = self.config_path();

@@ -82,7 +82,23 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             yes,
             clear_progress,
         ),
-        Command::Update => update(&Env::open(&cli)?),
+        Command::Update => {
+            let env = Env::open(&cli)?;
+            // `twelve --lessons DIR update`: from now on, the workspace uses that pack.
+            if let Some(d) = &cli.lessons {
+                let same = env
+                    .ws
+                    .lessons
+                    .as_deref()
+                    .and_then(|w| w.canonicalize().ok())
+                    == d.canonicalize().ok();
+                if !same {
+                    env.ws.save_pack(d)?;
+                    println!("The workspace now uses the lessons in {}.", d.display());
+                }
+            }
+            update(&env)
+        }
         Command::Doctor => Ok(doctor(&cli)),
         Command::Audit {
             dir,

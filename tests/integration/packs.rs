@@ -386,3 +386,22 @@ fn reset_can_clear_progress_and_list_says_when_a_pass_is_stale() {
     assert!(!r.stdout.contains("passed ·"), "{}", r.stdout);
     assert!(r.stdout.contains("0/13 passed"), "{}", r.stdout);
 }
+
+#[test]
+fn update_with_a_pack_records_it_in_a_builtin_workspace() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = telemetry_pack(tmp.path());
+    Twelve::new(tmp.path()).args(&["init", "ws"]).run().code(0);
+    let ws = tmp.path().join("ws");
+    Twelve::new(&ws)
+        .args(&["update", "--lessons", pack.to_str().unwrap()])
+        .run()
+        .code(0)
+        .stdout_has("now uses the lessons in")
+        .stdout_has("Added XIII Telemetry");
+    Twelve::new(&ws)
+        .args(&["list"])
+        .run()
+        .code(0)
+        .stdout_has("0/13 passed");
+}
