@@ -4,6 +4,7 @@ mod commands;
 mod doctor;
 pub mod paint;
 pub mod report;
+mod scaffold;
 mod verify;
 
 use std::path::PathBuf;
@@ -145,7 +146,13 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
+        /// Also clear the lesson's progress (status, attempts, hints); on a terminal
+        /// without this flag, twelve asks.
+        #[arg(long)]
+        clear_progress: bool,
     },
+    /// Add the pack's new lessons to this workspace (your files and progress stay as they are).
+    Update,
     /// Check that this machine can run the tutorial.
     Doctor,
     /// Audit your own app against the twelve factors: the course's probes, run on any
@@ -218,9 +225,18 @@ pub enum LessonsCommand {
         /// Skip the lessons' variants (starters and solutions only).
         #[arg(long)]
         no_variants: bool,
+        /// `human`, `json` (one object per lesson) or `junit` (one test case per lesson).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// An instructor's notes on a lesson: what to discuss, and the wrong fixes the checks reject.
     Notes { lesson: String },
+    /// Write a new lesson NN-slug (lesson.toml, lesson.md, starter, solution, a variant) into
+    /// the pack at --lessons DIR (default: the current folder), ready for `lessons verify NN`.
+    New {
+        #[arg(value_name = "NN-slug")]
+        name: String,
+    },
 }
 
 /// Parse arguments, run, and turn errors into exit code 2 with a message.

@@ -50,6 +50,72 @@ pub struct Pack {
     pub shared: Files,
     /// Offline Python packages, `NAME-VERSION/...`.
     pub vendor: Files,
+    /// What `pack.toml` says about the pack (defaults for the built-in lessons).
+    pub info: PackInfo,
+}
+
+/// A pack's own description, from `pack.toml` at its root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackInfo {
+    /// The map's title.
+    pub title: String,
+    /// One line shown under the title.
+    pub description: String,
+    /// The closing page (markdown), shown when every lesson is passed.
+    pub closing: Option<String>,
+    /// Whether the pack's lessons are added to (or replace, by number) the built-in twelve.
+    pub extends_builtin: bool,
+}
+
+impl Default for PackInfo {
+    fn default() -> PackInfo {
+        PackInfo {
+            title: "The twelve factors".into(),
+            description: String::new(),
+            closing: None,
+            extends_builtin: false,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPackInfo {
+    title: Option<String>,
+    #[serde(default)]
+    description: String,
+    /// A markdown file, relative to the pack root.
+    closing: Option<Spanned<String>>,
+    extends: Option<Spanned<String>>,
+}
+
+/// The roman numeral of `n` (`XIII`); `0` for zero.
+pub fn roman(mut n: u32) -> String {
+    if n == 0 {
+        return "0".into();
+    }
+    let mut out = String::new();
+    for (v, s) in [
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ] {
+        while n >= v {
+            out.push_str(s);
+            n -= v;
+        }
+    }
+    out
 }
 
 /// One lesson: text, hints, the apps and the checks.
@@ -61,7 +127,12 @@ pub struct Lesson {
     pub id: String,
     /// The folder name, e.g. `03-config` (also the workspace folder).
     pub dir_name: String,
-    pub factor: u8,
+    /// The factor (1-12) the lesson teaches, if it teaches one of the twelve.
+    pub factor: Option<u8>,
+    /// How the map and headers number the lesson: `label` in lesson.toml, else the roman
+    /// numeral of its number (`III`, `XIII`).
+    pub label: String,
+    /// The lesson's name on the map (for the twelve, the factor's name).
     pub factor_name: String,
     pub title: String,
     pub summary: String,
@@ -139,6 +210,9 @@ pub struct StarterFail {
     pub check: String,
     #[serde(default)]
     pub message: Option<String>,
+    /// The entry's line in lesson.toml (0 when not read from a file).
+    #[serde(skip)]
+    pub line: usize,
 }
 
 /// One check: a scenario of steps.
@@ -196,10 +270,7 @@ impl fmt::Display for PackError {
 impl Pack {
     /// The pack built into the binary.
     pub fn embedded() -> Result<Pack, PackError> {
-        let mut lessons = Files::new();
-        collect_embedded(&EMBEDDED_LESSONS, &mut lessons);
-        let mut apps = Files::new();
-        collect_embedded(&EMBEDDED_APPS, &mut apps);
+        let (lessons, apps) = embedded_files();
         Pack::from_files(PackSource::Embedded, &lessons, &apps)
     }
 
@@ -229,7 +300,48 @@ impl Pack {
         if apps_dir.is_dir() {
             read_tree(&apps_dir, &apps_dir, &mut apps).map_err(|e| problem(e.to_string()))?;
         }
-        Pack::from_files(PackSource::Dir(dir.to_path_buf()), &lessons, &apps)
+        let info = read_pack_info(dir)?;
+        let mut builtin = BTreeSet::new();
+        if info.extends_builtin {
+            // The pack's lessons replace the built-in ones of the same number; its shared
+            // files and scenarios win over the built-in ones of the same name.
+            let numbers: BTreeSet<&str> = lesson_dirs(&lessons)
+                .into_iter()
+                .filter_map(|d| d.get(..2))
+                .collect();
+            let (mut all_lessons, mut all_apps) = embedded_files();
+            let dropped: BTreeSet<String> = lesson_dirs(&all_lessons)
+                .into_iter()
+                .filter(|d| d.get(..2).is_some_and(|n| numbers.contains(n)))
+                .map(str::to_string)
+                .collect();
+            let keep = |p: &String| p.split_once('/').is_none_or(|(d, _)| !dropped.contains(d));
+            all_lessons.retain(|p, _| keep(p));
+            all_apps.retain(|p, _| keep(p));
+            builtin = lesson_dirs(&all_lessons)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            all_lessons.extend(lessons);
+            all_apps.extend(apps);
+            lessons = all_lessons;
+            apps = all_apps;
+        }
+        let mut pack = Pack::from_files_in(
+            PackSource::Dir(dir.to_path_buf()),
+            &lessons,
+            &apps,
+            &builtin,
+        );
+        match &mut pack {
+            Ok(p) => p.info = info,
+            Err(e) => {
+                if let Some(p) = e.partial.as_deref_mut() {
+                    p.info = info;
+                }
+            }
+        }
+        pack
     }
 
     /// Load the pack from `dir` when given, else the embedded one.
@@ -252,6 +364,17 @@ impl Pack {
     }
 
     fn from_files(source: PackSource, lessons: &Files, apps: &Files) -> Result<Pack, PackError> {
+        Pack::from_files_in(source, lessons, apps, &BTreeSet::new())
+    }
+
+    /// [`Pack::from_files`] where the lessons in `builtin` come from the built-in pack (their
+    /// problems name them as the built-in files).
+    fn from_files_in(
+        source: PackSource,
+        lessons: &Files,
+        apps: &Files,
+        builtin: &BTreeSet<String>,
+    ) -> Result<Pack, PackError> {
         let prefix = match &source {
             PackSource::Embedded => String::new(),
             PackSource::Dir(d) => format!("{}/", d.display()),
@@ -260,17 +383,13 @@ impl Pack {
         let shared = subtree(apps, "_shared");
         let vendor = subtree(apps, "_vendor");
 
-        let dirs: BTreeSet<&str> = lessons
-            .keys()
-            .filter_map(|p| p.split_once('/').map(|(d, _)| d))
-            .filter(|d| !d.starts_with('_'))
-            .collect();
+        let dirs = lesson_dirs(lessons);
         let scenarios = load_scenarios(&prefix, lessons, &mut problems);
         let mut out = Vec::new();
         for &dir in &dirs {
             let ctx = LessonFiles {
                 dir,
-                prefix: &prefix,
+                prefix: if builtin.contains(dir) { "" } else { &prefix },
                 lessons,
                 apps,
                 scenarios: &scenarios,
@@ -331,6 +450,7 @@ impl Pack {
                 lessons: out,
                 shared,
                 vendor,
+                info: PackInfo::default(),
             };
             return Err(PackError {
                 problems,
@@ -342,8 +462,84 @@ impl Pack {
             lessons: out,
             shared,
             vendor,
+            info: PackInfo::default(),
         })
     }
+}
+
+/// The built-in lessons' and apps' files.
+fn embedded_files() -> (Files, Files) {
+    let mut lessons = Files::new();
+    collect_embedded(&EMBEDDED_LESSONS, &mut lessons);
+    let mut apps = Files::new();
+    collect_embedded(&EMBEDDED_APPS, &mut apps);
+    (lessons, apps)
+}
+
+/// The lesson folders of a `lessons/` tree (not `_scenarios` and the like).
+fn lesson_dirs(lessons: &Files) -> BTreeSet<&str> {
+    lessons
+        .keys()
+        .filter_map(|p| p.split_once('/').map(|(d, _)| d))
+        .filter(|d| !d.starts_with('_'))
+        .collect()
+}
+
+/// Read `pack.toml` at the root of a pack folder (the defaults when there is none).
+fn read_pack_info(dir: &Path) -> Result<PackInfo, PackError> {
+    let path = dir.join("pack.toml");
+    let shown = path.display().to_string();
+    let fail = |line: Option<usize>, message: String| PackError {
+        problems: vec![Problem {
+            file: shown.clone(),
+            line,
+            message,
+        }],
+        partial: None,
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PackInfo::default()),
+        Err(e) => return Err(fail(None, e.to_string())),
+    };
+    let raw: RawPackInfo = toml::from_str(&text).map_err(|e| {
+        fail(
+            e.span().map(|s| line_of(&text, s.start)),
+            e.message().trim().to_string(),
+        )
+    })?;
+    let extends_builtin = match &raw.extends {
+        None => false,
+        Some(e) if e.get_ref() == "builtin" => true,
+        Some(e) => {
+            return Err(fail(
+                Some(line_of(&text, e.span().start)),
+                format!(
+                    "extends = \"{}\": the only pack a pack can extend is \"builtin\" \
+                     (leave `extends` out for a pack that stands alone)",
+                    e.get_ref()
+                ),
+            ));
+        }
+    };
+    let closing = match &raw.closing {
+        None => None,
+        Some(c) => match std::fs::read_to_string(dir.join(c.get_ref())) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                return Err(fail(
+                    Some(line_of(&text, c.span().start)),
+                    format!("closing = \"{}\": cannot read it ({e})", c.get_ref()),
+                ));
+            }
+        },
+    };
+    Ok(PackInfo {
+        title: raw.title.unwrap_or_else(|| PackInfo::default().title),
+        description: raw.description,
+        closing,
+        extends_builtin,
+    })
 }
 
 /// The pack's scenarios: every `lessons/_scenarios/NAME.toml`.
@@ -525,7 +721,11 @@ pub static PLACEHOLDER: LazyLock<Regex> =
 #[serde(deny_unknown_fields)]
 struct RawLesson {
     id: String,
-    factor: u8,
+    /// The factor (1-12) the lesson teaches; absent for a lesson beyond the twelve.
+    factor: Option<Spanned<i64>>,
+    /// How the lesson is numbered on the map (`XIII`, `Bonus`); default: the roman numeral
+    /// of its number.
+    label: Option<Spanned<String>>,
     factor_name: String,
     title: String,
     summary: String,
@@ -633,7 +833,7 @@ fn one() -> usize {
 #[serde(deny_unknown_fields)]
 struct RawVerify {
     #[serde(default)]
-    starter_fails: Vec<StarterFail>,
+    starter_fails: Vec<Spanned<StarterFail>>,
 }
 
 #[derive(Deserialize)]
@@ -709,6 +909,39 @@ impl LessonFiles<'_> {
                 ),
             );
         }
+        let factor = match &raw.factor {
+            None => None,
+            Some(f) => match u8::try_from(*f.get_ref()) {
+                Ok(n @ 1..=12) => Some(n),
+                _ => {
+                    problem(
+                        Some(line_of(&text, f.span().start)),
+                        format!(
+                            "factor = {}: `factor` is the factor (1 to 12) the lesson teaches; \
+                             leave it out for a lesson beyond the twelve, and set \
+                             `label = \"XIII\"` (or \"Bonus\") for how the map numbers it",
+                            f.get_ref()
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        let label = match &raw.label {
+            Some(l) if l.get_ref().trim().is_empty() || l.get_ref().chars().count() > 8 => {
+                problem(
+                    Some(line_of(&text, l.span().start)),
+                    format!(
+                        "label = \"{}\": a label is a short word of 1 to 8 characters, \
+                         e.g. \"XIII\" or \"Bonus\"",
+                        l.get_ref()
+                    ),
+                );
+                roman(u32::from(number))
+            }
+            Some(l) => l.get_ref().trim().to_string(),
+            None => roman(u32::from(number)),
+        };
         if raw.hints.is_empty() {
             problem(
                 Some(find_line(&text, "hints")),
@@ -858,14 +1091,22 @@ impl LessonFiles<'_> {
                 line,
             });
         }
-        for sf in &raw.verify.starter_fails {
+        let starter_fails: Vec<StarterFail> = raw
+            .verify
+            .starter_fails
+            .into_iter()
+            .map(|sf| {
+                let line = line_of(&text, sf.span().start);
+                StarterFail {
+                    line,
+                    ..sf.into_inner()
+                }
+            })
+            .collect();
+        for sf in &starter_fails {
             if !checks.iter().any(|c| c.id == sf.check) {
                 problem(
-                    Some(find_line_after(
-                        &text,
-                        "starter_fails",
-                        &format!("\"{}\"", sf.check),
-                    )),
+                    Some(sf.line),
                     format!(
                         "verify.starter_fails names an unknown check `{}` (checks: {})",
                         sf.check,
@@ -956,6 +1197,49 @@ impl LessonFiles<'_> {
                 }
             }
         }
+        // Procfile types the checks start must be in the solution's Procfile (a starter may
+        // lack one: adding it can be the lesson).
+        let declared: BTreeSet<String> = solution
+            .get("Procfile")
+            .map(|b| parse_procfile(&String::from_utf8_lossy(b)))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        let mut named: Vec<(usize, String, String)> = Vec::new();
+        for t in raw.run.proc.iter().chain(&raw.run.also) {
+            named.push((run_line, t.clone(), "[run]".into()));
+        }
+        for c in &checks {
+            for st in &c.steps {
+                let proc = match &st.step {
+                    Step::Start(s) => s.proc.as_ref(),
+                    Step::Run(r) => r.proc.as_ref(),
+                    _ => None,
+                };
+                if let Some(t) = proc.filter(|t| PLACEHOLDER.find(t).is_none()) {
+                    named.push((st.line, t.clone(), format!("check `{}`", c.id)));
+                }
+            }
+        }
+        for (line, t, who) in named {
+            if !declared.contains(&t) {
+                problems.push(Problem {
+                    file: toml_path.clone(),
+                    line: Some(line),
+                    message: format!(
+                        "{who} starts the Procfile type `{t}`, but \
+                         sandbox-apps/{dir}/solution/Procfile {} (types: {})",
+                        if solution.contains_key("Procfile") {
+                            format!("has no `{t}:` line")
+                        } else {
+                            "does not exist".to_string()
+                        },
+                        Scope::describe(&declared)
+                    ),
+                });
+            }
+        }
         // A service that imports the shared client needs it in the pack.
         let shared = subtree(self.apps, "_shared");
         for (name, files) in [("starter", &starter), ("solution", &solution)] {
@@ -986,7 +1270,8 @@ impl LessonFiles<'_> {
             number,
             id: slug,
             dir_name: dir.to_string(),
-            factor: raw.factor,
+            factor,
+            label,
             factor_name: raw.factor_name,
             title: raw.title,
             summary: raw.summary,
@@ -1002,7 +1287,7 @@ impl LessonFiles<'_> {
                 also: raw.run.also,
             },
             checks,
-            starter_fails: raw.verify.starter_fails,
+            starter_fails,
             starter,
             solution,
             check_files,
@@ -1159,17 +1444,7 @@ pub fn parse_procfile(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The first line holding `needle` (for problems found after parsing).
-/// The line of the first `needle` at or after the line that starts with `after`.
-fn find_line_after(text: &str, after: &str, needle: &str) -> usize {
-    let start = find_line(text, after) - 1;
-    text.lines()
-        .enumerate()
-        .skip(start)
-        .find(|(_, l)| l.contains(needle))
-        .map_or(start + 1, |(i, _)| i + 1)
-}
-
+/// The first line starting with `needle` (for problems found after parsing).
 fn find_line(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.trim_start().starts_with(needle))
@@ -1227,6 +1502,8 @@ impl Scope {
     }
 
     fn check_placeholders(&self, s: &str, in_start: bool) -> Result<(), String> {
+        const ROOTS: &str = "{port}, {port.P}, {url.P}, {pid.P}, {dyno}, {kv.S}, {router}, \
+            {router.R}, {saved.N}, {random.N}, {unused.N}, {free.N}, {sandbox}, {app}, {checks}";
         let s = &protect_braces(s);
         for cap in PLACEHOLDER.captures_iter(s) {
             let full = &cap[1];
@@ -1242,6 +1519,28 @@ impl Scope {
                 ("random" | "unused" | "free", n) => !n.is_empty(),
                 _ => false,
             };
+            let known_root = matches!(
+                root,
+                "port"
+                    | "dyno"
+                    | "url"
+                    | "pid"
+                    | "kv"
+                    | "router"
+                    | "sandbox"
+                    | "app"
+                    | "checks"
+                    | "saved"
+                    | "random"
+                    | "unused"
+                    | "free"
+            );
+            if !known_root {
+                return Err(format!(
+                    "unknown placeholder `{{{full}}}` (placeholders: {ROOTS}; write `{{{{` and \
+                     `}}}}` for literal braces)"
+                ));
+            }
             if !ok {
                 let known = match root {
                     "kv" => format!(" (stores: {})", Scope::describe(&self.stores)),
@@ -1509,6 +1808,7 @@ expect = { status = 200, json = { clicks = 0 } }
         let apps = files(&[
             ("03-config/starter/app.py", "print()"),
             ("03-config/solution/app.py", "print()"),
+            ("03-config/solution/Procfile", "web: python3 app.py\n"),
             ("_shared/kv.py", "# kv"),
         ]);
         Pack::from_files(PackSource::Embedded, &lessons, &apps)

@@ -56,6 +56,25 @@ pub struct LessonProgress {
     pub checks_before_pass: Option<u32>,
     /// Hints revealed when the lesson first passed.
     pub hints_at_pass: Option<u32>,
+    /// Whether the last check passed (absent in progress kept before it was recorded).
+    pub last_passed: Option<bool>,
+}
+
+impl LessonProgress {
+    /// Passed once, but the last check failed: the files no longer pass.
+    pub fn passed_but_failing_now(&self) -> bool {
+        self.status == Status::Passed && self.last_passed == Some(false)
+    }
+
+    /// The status as the learner should read it: "passed · last check failed" when the
+    /// lesson passed earlier and its last check did not.
+    pub fn status_label(&self) -> &'static str {
+        if self.passed_but_failing_now() {
+            "passed · last check failed"
+        } else {
+            self.status.label()
+        }
+    }
 }
 
 /// Progress for the whole course, keyed by lesson folder name (`03-config`).
@@ -98,6 +117,7 @@ impl Progress {
         }
         p.last_checked = Some(now.clone());
         p.last_result = Some(summary.to_string());
+        p.last_passed = Some(passed);
         if passed {
             p.status = Status::Passed;
             if p.first_pass.is_none() {
@@ -245,10 +265,9 @@ impl Workspace {
             .ok()
             .and_then(|t| toml::from_str(&t).ok())
             .unwrap_or_default();
-        Workspace {
-            root,
-            lessons: settings.lessons,
-        }
+        // A relative pack path is relative to the workspace, so the two can move together.
+        let lessons = settings.lessons.map(|p| root.join(p));
+        Workspace { root, lessons }
     }
 
     /// Create a workspace in `dir` with every lesson's starter.
@@ -268,7 +287,7 @@ impl Workspace {
             lessons: pack_dir.clone(),
         };
         let settings = Settings {
-            lessons: pack_dir,
+            lessons: pack_dir.as_deref().map(|p| relative_to(&ws.root, p)),
             ..Settings::default()
         };
         write_atomic(
@@ -298,7 +317,8 @@ impl Workspace {
         self.root.join(STATE_DIR)
     }
 
-    fn config_path(&self) -> PathBuf {
+    /// `.twelve/config.toml`.
+    pub fn config_path(&self) -> PathBuf {
         self.state_dir().join("config.toml")
     }
 
@@ -309,6 +329,26 @@ impl Workspace {
             .and_then(|t| toml::from_str::<Settings>(&t).ok())
             .map(|s| s.tui)
             .unwrap_or_default()
+    }
+
+    /// Record `pack` as the workspace's lesson pack (relative to the workspace where it can
+    /// be), keeping everything else the file holds.
+    pub fn save_pack(&self, pack: &Path) -> anyhow::Result<()> {
+        let path = self.config_path();
+        let mut table: toml::Table = match std::fs::read_to_string(&path) {
+            Ok(t) => {
+                toml::from_str(&t).with_context(|| format!("cannot read `{}`", path.display()))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+        };
+        let pack = pack.canonicalize()?;
+        let shown = relative_to(&self.root, &pack);
+        table.insert(
+            "lessons".into(),
+            toml::Value::String(shown.display().to_string()),
+        );
+        write_atomic(&path, toml::to_string(&table)?.as_bytes())
     }
 
     /// Save the TUI's settings, keeping everything else the file holds.
@@ -334,6 +374,14 @@ impl Workspace {
         let dir = self.lesson_dir(lesson);
         crate::sandbox::write_files(&dir, pack.shared.iter().chain(&lesson.starter))
             .with_context(|| format!("cannot write `{}`", dir.display()))
+    }
+
+    /// Write the starter of a lesson the workspace does not have yet (`twelve update`).
+    pub fn add_lesson(&self, pack: &Pack, lesson: &Lesson) -> anyhow::Result<()> {
+        if self.lesson_dir(lesson).exists() {
+            bail!("`{}` already exists", self.lesson_dir(lesson).display());
+        }
+        self.write_starter(pack, lesson)
     }
 
     /// Put a lesson's starter files back (everything else in its folder is removed).
@@ -437,6 +485,28 @@ impl Workspace {
         nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
             .map_err(|(_, e)| anyhow::anyhow!("cannot lock `{}`: {e}", path.display()))
     }
+}
+
+/// `path` relative to `base` when they share a parent (`../packs/mine`), else `path`.
+fn relative_to(base: &Path, path: &Path) -> PathBuf {
+    let b: Vec<_> = base.components().collect();
+    let p: Vec<_> = path.components().collect();
+    let common = b.iter().zip(&p).take_while(|(x, y)| x == y).count();
+    // Only the root in common: an absolute path says more than `../../../..`.
+    if common <= 1 {
+        return path.to_path_buf();
+    }
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 /// Write `bytes` to `path` through a temporary file, fsync and rename.

@@ -622,12 +622,14 @@ impl Engine {
             lessons: Vec::new(),
             shared: crate::lesson::Files::new(),
             vendor: crate::lesson::Files::new(),
+            info: crate::lesson::PackInfo::default(),
         };
         let lesson = Lesson {
             number: 0,
             id: "audit".into(),
             dir_name: "audit".into(),
-            factor: 0,
+            factor: None,
+            label: String::new(),
             factor_name: String::new(),
             title: "twelve audit".into(),
             summary: String::new(),

@@ -50,6 +50,20 @@ pub struct LessonRow {
     /// e.g. "2/4 checks passed; first problem: ...".
     #[serde(default)]
     pub last_result: Option<String>,
+    /// Whether the last check passed (a lesson passed earlier may fail now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_passed: Option<bool>,
+}
+
+impl LessonRow {
+    /// The status as it stands now: "passed · last check failed" for a pass gone stale.
+    pub fn status_label(&self) -> &'static str {
+        if self.status == Status::Passed && self.last_passed == Some(false) {
+            "passed · last check failed"
+        } else {
+            self.status.label()
+        }
+    }
 }
 
 impl LessonRow {
@@ -86,6 +100,7 @@ impl LessonRow {
             },
             last_checked: p.last_checked.clone(),
             last_result: p.last_result.clone(),
+            last_passed: p.last_passed,
         }
     }
 
@@ -414,7 +429,7 @@ impl ProgressReport {
                 l.number,
                 html::escape(&l.label()),
                 html::escape(l.last_problem().map_or(&l.title, |p| p)),
-                l.status.label(),
+                l.status_label(),
                 html::escape(l.first_pass.as_deref().unwrap_or("")),
                 l.checks_before_pass
                     .map_or(String::new(), |n| n.to_string()),

@@ -54,6 +54,15 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report { format, check } => progress_report(&Env::open(&cli)?, format, check),
         Command::Class { paths, format } => Ok(class(&cli, &paths, format)),
         Command::Lessons {
+            command: LessonsCommand::New { name },
+        } => {
+            let pack = match &cli.lessons {
+                Some(d) => d.clone(),
+                None => std::env::current_dir()?,
+            };
+            super::scaffold::new_lesson(&pack, &name)
+        }
+        Command::Lessons {
             command: LessonsCommand::Notes { lesson },
         } => lesson_notes(&load_pack(cli.lessons.as_deref())?, &lesson),
         Command::Run { lesson, port, env } => {
@@ -61,8 +70,34 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Hint { lesson } => hint(&Env::open(&cli)?, &lesson),
         Command::Solution { lesson, yes } => solution(&Env::open(&cli)?, &lesson, yes),
-        Command::Reset { lesson, all, yes } => {
-            reset(&Env::open(&cli)?, lesson.as_deref(), all, yes)
+        Command::Reset {
+            lesson,
+            all,
+            yes,
+            clear_progress,
+        } => reset(
+            &Env::open(&cli)?,
+            lesson.as_deref(),
+            all,
+            yes,
+            clear_progress,
+        ),
+        Command::Update => {
+            let env = Env::open(&cli)?;
+            // `twelve --lessons DIR update`: from now on, the workspace uses that pack.
+            if let Some(d) = &cli.lessons {
+                let same = env
+                    .ws
+                    .lessons
+                    .as_deref()
+                    .and_then(|w| w.canonicalize().ok())
+                    == d.canonicalize().ok();
+                if !same {
+                    env.ws.save_pack(d)?;
+                    println!("The workspace now uses the lessons in {}.", d.display());
+                }
+            }
+            update(&env)
         }
         Command::Doctor => Ok(doctor(&cli)),
         Command::Audit {
@@ -81,8 +116,12 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                     only,
                     verbose,
                     no_variants,
+                    format,
                 },
         } => {
+            if !matches!(format, Format::Human | Format::Json | Format::Junit) {
+                bail!("`lessons verify --format` is human, json or junit");
+            }
             let pack = match Pack::load(cli.lessons.as_deref()) {
                 Ok(pack) => pack,
                 // Named lessons can be verified while others in the pack are broken.
@@ -102,6 +141,7 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 super::verify::Options {
                     verbose,
                     variants: !no_variants,
+                    format,
                 },
             )
         }
@@ -139,6 +179,16 @@ impl Env {
                 })?
             }
         };
+        if let (None, Some(d)) = (&cli.lessons, &ws.lessons) {
+            if !d.is_dir() {
+                bail!(
+                    "{} names the lesson pack `{}`, which does not exist; put the pack back \
+                     there, or edit `lessons` in that file",
+                    ws.config_path().display(),
+                    d.display()
+                );
+            }
+        }
         let pack_dir = cli.lessons.clone().or_else(|| ws.lessons.clone());
         let pack = load_pack(pack_dir.as_deref())?;
         Ok(Env { ws, pack })
@@ -195,7 +245,7 @@ fn list(env: &Env) -> ExitCode {
             Status::Attempted => p.yellow("•"),
             Status::NotStarted => " ".into(),
         };
-        let title = format!("{:>2}. {:<20} {}", l.number, l.factor_name, l.title);
+        let title = format!("{:>5}  {:<20} {}", l.label, l.factor_name, l.title);
         let arrow = if next == Some(l.number) {
             p.cyan("  ← next")
         } else {
@@ -212,7 +262,12 @@ fn list(env: &Env) -> ExitCode {
         } else {
             String::new()
         };
-        println!("{mark} {title}{extra}{arrow}");
+        let stale = if lp.passed_but_failing_now() {
+            p.yellow("  passed · last check failed")
+        } else {
+            String::new()
+        };
+        println!("{mark} {title}{stale}{extra}{arrow}");
     }
     println!(
         "\n{}/{} passed",
@@ -552,7 +607,13 @@ fn solution(env: &Env, key: &str, yes: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn reset(env: &Env, key: Option<&str>, all: bool, yes: bool) -> anyhow::Result<ExitCode> {
+fn reset(
+    env: &Env,
+    key: Option<&str>,
+    all: bool,
+    yes: bool,
+    clear_progress: bool,
+) -> anyhow::Result<ExitCode> {
     let lessons: Vec<&Lesson> = match (key, all) {
         (_, true) => env.pack.lessons.iter().collect(),
         (Some(k), false) => vec![env.lesson(k)?],
@@ -571,9 +632,54 @@ fn reset(env: &Env, key: Option<&str>, all: bool, yes: bool) -> anyhow::Result<E
         eprintln!("Nothing was reset. (`--yes` resets without asking.)");
         return Ok(ExitCode::from(FAILED));
     }
-    for l in lessons {
+    let progress = env.progress();
+    let has_progress = lessons
+        .iter()
+        .any(|l| progress.lessons.contains_key(&l.dir_name));
+    let clear = clear_progress
+        || (has_progress
+            && !yes
+            && confirm(&format!(
+                "Also clear the progress of {what} (status, attempts, hints)?"
+            )));
+    for l in &lessons {
         env.ws.reset_lesson(&env.pack, l)?;
         println!("Reset {}", env.ws.lesson_dir(l).display());
+    }
+    if clear {
+        env.ws.update_progress(|p| {
+            for l in &lessons {
+                p.lessons.remove(&l.dir_name);
+            }
+        })?;
+        println!("Cleared the progress of {what}.");
+    } else if has_progress {
+        println!("Progress of {what} kept (`twelve reset --clear-progress` clears it too).");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Add the folders of lessons the workspace does not have yet; nothing else is written.
+fn update(env: &Env) -> anyhow::Result<ExitCode> {
+    let mut added = 0;
+    for l in &env.pack.lessons {
+        if env.ws.lesson_dir(l).exists() {
+            continue;
+        }
+        env.ws.add_lesson(&env.pack, l)?;
+        println!(
+            "Added {} {} ({})",
+            l.label,
+            l.factor_name,
+            env.ws.lesson_dir(l).display()
+        );
+        added += 1;
+    }
+    if added == 0 {
+        println!(
+            "The workspace already has every lesson of {}.",
+            env.pack.source
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -135,7 +135,7 @@ fn failure_details(c: &CheckReport, p: Paint, verbose: bool) -> String {
 }
 
 /// XML text: escaped, and without the characters XML 1.0 cannot hold at all.
-fn xml(s: &str) -> String {
+pub fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -106,6 +106,7 @@ pub fn judge(
 pub struct Options {
     pub verbose: bool,
     pub variants: bool,
+    pub format: super::Format,
 }
 
 /// Judge a variant's report against the verdict it declares.
@@ -247,7 +248,13 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
     if cancel.is_cancelled() {
         return Ok(ExitCode::from(super::commands::CANCELLED));
     }
-    let p = Paint::detect();
+    let human = opts.format == super::Format::Human;
+    let p = if human {
+        Paint::detect()
+    } else {
+        Paint { on: false }
+    };
+    let mut results: Vec<(&Lesson, Findings)> = Vec::new();
     let mut bad = 0;
     let mut at = 0;
     let mut variant_total = 0;
@@ -334,20 +341,90 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
                     .push(p.dim("· no variants (lessons/NN-slug/variants/*.toml)"));
             }
         }
-        println!(
-            "{}",
-            p.bold(&format!("Lesson {} · {}", l.number, l.dir_name))
-        );
-        for line in &found.lines {
-            println!("  {line}");
-        }
-        for problem in &found.problems {
-            println!("  {} {problem}", p.red("✗"));
+        if human {
+            println!(
+                "{}",
+                p.bold(&format!("Lesson {} · {}", l.number, l.dir_name))
+            );
+            for line in &found.lines {
+                println!("  {line}");
+            }
+            for problem in &found.problems {
+                println!("  {} {problem}", p.red("✗"));
+            }
         }
         if !found.problems.is_empty() {
             bad += 1;
         }
+        results.push((l, found));
     }
+    match opts.format {
+        super::Format::Json => println!("{}", json(&results)),
+        super::Format::Junit => print!("{}", junit(&results)),
+        _ => print_summary(pack, &lessons, bad, variant_total, opts),
+    }
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FAILED)
+    })
+}
+
+/// The results as JSON: `{"lessons": [{number, label, lesson, verified, lines, problems}]}`.
+fn json(results: &[(&Lesson, Findings)]) -> String {
+    let lessons: Vec<serde_json::Value> = results
+        .iter()
+        .map(|(l, f)| {
+            serde_json::json!({
+                "number": l.number,
+                "label": l.label,
+                "lesson": l.dir_name,
+                "title": l.title,
+                "verified": f.problems.is_empty(),
+                "lines": f.lines,
+                "problems": f.problems,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({ "lessons": lessons })).unwrap_or_default()
+}
+
+/// The results as JUnit XML: one test case per lesson, failing with its problems.
+fn junit(results: &[(&Lesson, Findings)]) -> String {
+    let failures = results
+        .iter()
+        .filter(|(_, f)| !f.problems.is_empty())
+        .count();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"twelve lessons verify\" \
+         tests=\"{}\" failures=\"{failures}\">\n<testsuite name=\"lessons\" tests=\"{}\" \
+         failures=\"{failures}\">\n",
+        results.len(),
+        results.len()
+    );
+    for (l, f) in results {
+        let name = super::report::xml(&format!("{} {} {}", l.label, l.dir_name, l.title));
+        if f.problems.is_empty() {
+            out.push_str(&format!("<testcase name=\"{name}\"/>\n"));
+        } else {
+            out.push_str(&format!(
+                "<testcase name=\"{name}\">\n<failure message=\"{}\">{}</failure>\n</testcase>\n",
+                super::report::xml(&f.problems[0]),
+                super::report::xml(&f.problems.join("\n"))
+            ));
+        }
+    }
+    out.push_str("</testsuite>\n</testsuites>\n");
+    out
+}
+
+fn print_summary(
+    pack: &Pack,
+    lessons: &[&Lesson],
+    bad: usize,
+    variant_total: usize,
+    opts: Options,
+) {
     println!(
         "\n{} of {} lessons verified from {}{}",
         lessons.len() - bad,
@@ -359,9 +436,4 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
             String::new()
         }
     );
-    Ok(if bad == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(FAILED)
-    })
 }

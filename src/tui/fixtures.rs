@@ -36,7 +36,7 @@ pub fn pack() -> Arc<Pack> {
     let mut pack = Pack::embedded().expect("the embedded pack loads");
     pack.lessons.truncate(12);
     for l in &mut pack.lessons {
-        let i = usize::from(l.factor) - 1;
+        let i = usize::from(l.number) - 1;
         l.title = TITLES[i].to_string();
         l.factor_name = FACTORS[i].to_string();
         l.text = TEXT.to_string();

@@ -37,6 +37,11 @@ pub enum Message {
     },
     /// Files of the watched lesson folder were saved.
     FilesChanged(Vec<PathBuf>),
+    /// The author saved the open lesson's lesson.md in the pack: its new text.
+    LessonTextChanged {
+        lesson: usize,
+        text: String,
+    },
     /// The lesson folder was read.
     FilesLoaded {
         dir: PathBuf,
@@ -118,6 +123,8 @@ pub enum Effect {
     StopService,
     /// Watch this folder for saved files (None: stop watching).
     Watch(Option<PathBuf>),
+    /// Watch lesson `lesson`'s lesson.md at this path in the pack (None: stop watching).
+    WatchText(Option<(usize, PathBuf)>),
     OpenEditor(PathBuf),
     /// Put text on the clipboard.
     Copy(String),
@@ -139,6 +146,8 @@ pub enum Effect {
     RenderText {
         lesson: usize,
         width: u16,
+        /// The markdown to render (the text may have changed since the pack was loaded).
+        text: String,
     },
     /// Highlight a file's text, off the UI thread.
     HighlightFile {

@@ -250,7 +250,7 @@ pub struct Model {
     pub workspace: Option<Workspace>,
     pub progress: Progress,
     pub screen: Screen,
-    /// The selected row of the map (0..12, by factor).
+    /// The selected row of the map (an index into the pack's lessons).
     pub map_selected: usize,
     /// How far the completion screen is scrolled (it is long on small terminals).
     pub complete_scroll: u16,
@@ -321,15 +321,6 @@ impl Model {
             quit: false,
             next_id: 1,
         }
-    }
-
-    /// The lesson for a factor number, if the pack has one.
-    pub fn lesson_for_factor(&self, factor: usize) -> Option<(usize, &Lesson)> {
-        self.pack
-            .lessons
-            .iter()
-            .enumerate()
-            .find(|(_, l)| usize::from(l.factor) == factor + 1)
     }
 
     /// The open lesson's catalog entry.

@@ -40,6 +40,8 @@ pub struct Runtime {
     /// Services being stopped in the background.
     stopping: Vec<JoinHandle<()>>,
     watcher: Option<Watcher>,
+    /// Watches the open lesson's lesson.md in a pack folder.
+    text_watcher: Option<Watcher>,
 }
 
 impl Runtime {
@@ -61,6 +63,7 @@ impl Runtime {
             port_wait: None,
             stopping: Vec::new(),
             watcher: None,
+            text_watcher: None,
         }
     }
 
@@ -100,6 +103,29 @@ impl Runtime {
                     }
                     None => Vec::new(),
                 }
+            }
+            Effect::WatchText(target) => {
+                self.text_watcher = None;
+                if let Some((lesson, path)) = target.filter(|(_, p)| p.is_file()) {
+                    let tx = self.tx.clone();
+                    let file = path.clone();
+                    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                    // Best effort: an author's convenience, so a watcher that cannot start
+                    // is no error.
+                    self.text_watcher = Watcher::start_with(
+                        &dir,
+                        move |paths| {
+                            if !paths.contains(&file) {
+                                return None;
+                            }
+                            let text = std::fs::read_to_string(&file).ok()?;
+                            Some(Message::LessonTextChanged { lesson, text })
+                        },
+                        tx,
+                    )
+                    .ok();
+                }
+                Vec::new()
             }
             Effect::OpenEditor(path) => vec![Message::EditorClosed(self.edit(&path, tui))],
             Effect::Copy(text) => {
@@ -145,11 +171,14 @@ impl Runtime {
                 };
                 vec![Message::LessonReset(r)]
             }
-            Effect::RenderText { lesson, width } => {
-                let pack = Arc::clone(&self.pack);
+            Effect::RenderText {
+                lesson,
+                width,
+                text,
+            } => {
                 let tx = self.tx.clone();
                 std::thread::spawn(move || {
-                    let lines = super::markdown::render(&pack.lessons[lesson].text, width, true);
+                    let lines = super::markdown::render(&text, width, true);
                     let _ = tx.send(Message::TextRendered {
                         lesson,
                         width,
@@ -324,6 +353,7 @@ impl Runtime {
     pub fn shutdown(&mut self) {
         self.input.stop();
         self.watcher = None;
+        self.text_watcher = None;
         self.forget_port();
         if let Some((cancel, handle)) = self.check.take() {
             cancel.cancel();

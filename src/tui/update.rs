@@ -13,8 +13,8 @@ use super::layout;
 use super::markdown;
 use super::message::{Effect, Message, ServiceEvent};
 use super::model::{
-    ActiveCheck, CheckRow, CheckState, Confirm, FACTORS, LessonView, Model, Overlay, Pane,
-    RUN_LINES, RunPanel, RunState, Screen,
+    ActiveCheck, CheckRow, CheckState, Confirm, LessonView, Model, Overlay, Pane, RUN_LINES,
+    RunPanel, RunState, Screen,
 };
 
 /// Lines a wheel notch scrolls.
@@ -40,7 +40,7 @@ pub fn start(m: &mut Model) -> Vec<Effect> {
     let next = m.progress.next_lesson(&m.pack).map(|l| l.number);
     let index = next.and_then(|n| m.pack.lessons.iter().position(|l| l.number == n));
     if let Some(i) = index {
-        m.map_selected = usize::from(m.pack.lessons[i].factor).saturating_sub(1);
+        m.map_selected = i;
     }
     match index {
         Some(i) if touched => open_lesson(m, i),
@@ -76,6 +76,7 @@ pub fn update(m: &mut Model, msg: Message) -> Vec<Effect> {
             Vec::new()
         }
         Message::FilesChanged(paths) => files_changed(m, &paths),
+        Message::LessonTextChanged { lesson, text } => lesson_text_changed(m, lesson, text),
         Message::FilesLoaded { dir, files, order } => files_loaded(m, &dir, files, order),
         Message::SyntaxReady => {
             m.colour_code = true;
@@ -331,22 +332,19 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
 fn map_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     match k.code {
         KeyCode::Down | KeyCode::Char('j') => {
-            m.map_selected = (m.map_selected + 1).min(FACTORS.len() - 1);
+            m.map_selected = (m.map_selected + 1).min(m.pack.lessons.len().saturating_sub(1));
         }
         KeyCode::Up | KeyCode::Char('k') => m.map_selected = m.map_selected.saturating_sub(1),
         KeyCode::Home | KeyCode::Char('g') => m.map_selected = 0,
-        KeyCode::End | KeyCode::Char('G') => m.map_selected = FACTORS.len() - 1,
+        KeyCode::End | KeyCode::Char('G') => {
+            m.map_selected = m.pack.lessons.len().saturating_sub(1);
+        }
         KeyCode::Enter | KeyCode::Char('l') | KeyCode::Right => {
-            return match m.lesson_for_factor(m.map_selected) {
-                Some((i, _)) => open_lesson(m, i),
-                None => {
-                    m.flash = Some(format!(
-                        "This lesson pack has no lesson for factor {} yet.",
-                        m.map_selected + 1
-                    ));
-                    Vec::new()
-                }
-            };
+            if m.map_selected < m.pack.lessons.len() {
+                return open_lesson(m, m.map_selected);
+            }
+            m.flash = Some("This lesson pack holds no lessons.".into());
+            return Vec::new();
         }
         KeyCode::Char('?') => m.overlay = Some(Overlay::Help),
         KeyCode::Char('q') => return ask_quit(m),
@@ -394,7 +392,7 @@ pub fn open_lesson(m: &mut Model, index: usize) -> Vec<Effect> {
         zoom: false,
         file_col: 0,
     };
-    m.map_selected = usize::from(lesson.factor).saturating_sub(1);
+    m.map_selected = index;
     m.lesson = Some(view);
     m.screen = Screen::Lesson;
     m.welcome = false;
@@ -404,7 +402,12 @@ pub fn open_lesson(m: &mut Model, index: usize) -> Vec<Effect> {
         effects.push(Effect::RenderText {
             lesson: index,
             width,
+            text: lesson.text.clone(),
         });
+    }
+    if let crate::lesson::PackSource::Dir(d) = &m.pack.source {
+        let md = d.join("lessons").join(&lesson.dir_name).join("lesson.md");
+        effects.push(Effect::WatchText(Some((index, md))));
     }
     effects
 }
@@ -425,7 +428,7 @@ fn leave_lesson(m: &mut Model) -> Vec<Effect> {
     let Some(v) = m.lesson.take() else {
         return Vec::new();
     };
-    let mut effects = vec![Effect::Watch(None)];
+    let mut effects = vec![Effect::Watch(None), Effect::WatchText(None)];
     if v.active.is_some() {
         effects.push(Effect::CancelCheck);
     }
@@ -797,6 +800,23 @@ fn service_event(m: &mut Model, id: u64, event: ServiceEvent) {
     }
 }
 
+/// The author saved lesson.md: show the new text where the reader was.
+fn lesson_text_changed(m: &mut Model, lesson: usize, text: String) -> Vec<Effect> {
+    if let Some(l) = std::sync::Arc::make_mut(&mut m.pack)
+        .lessons
+        .get_mut(lesson)
+    {
+        l.text = text;
+    }
+    let Some(v) = m.lesson.as_mut().filter(|v| v.index == lesson) else {
+        return Vec::new();
+    };
+    // Render afresh at the current width (and in colour, if the reader has it on).
+    v.text_width = 0;
+    v.text_coloured = false;
+    rewrap(m)
+}
+
 fn files_changed(m: &mut Model, paths: &[PathBuf]) -> Vec<Effect> {
     let watch = m.watch;
     let Some(v) = m.lesson.as_mut() else {
@@ -935,6 +955,7 @@ fn rewrap(m: &mut Model) -> Vec<Effect> {
         vec![Effect::RenderText {
             lesson: v.index,
             width,
+            text: lesson.text.clone(),
         }]
     } else {
         Vec::new()
@@ -1042,7 +1063,7 @@ fn mouse(m: &mut Model, e: MouseEvent) -> Vec<Effect> {
             m.map_selected = m
                 .map_selected
                 .saturating_add_signed(delta.signum())
-                .min(FACTORS.len() - 1);
+                .min(m.pack.lessons.len().saturating_sub(1));
         }
         Screen::Lesson if m.overlay.is_none() => {
             let Some(v) = &m.lesson else {

@@ -22,9 +22,7 @@ use crate::workspace::Status;
 
 use super::layout::{self, LessonLayout};
 use super::markdown::wrap;
-use super::model::{
-    CheckState, Confirm, FACTORS, LessonView, Model, Overlay, Pane, RunState, Screen,
-};
+use super::model::{CheckState, Confirm, LessonView, Model, Overlay, Pane, RunState, Screen};
 use super::theme::{self, palette};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -229,15 +227,6 @@ fn status_mark(status: Status) -> Span<'static> {
     }
 }
 
-fn roman(n: usize) -> &'static str {
-    [
-        "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
-    ]
-    .get(n.wrapping_sub(1))
-    .copied()
-    .unwrap_or("?")
-}
-
 fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
     let total = m.pack.lessons.len();
     let passed = m.progress.passed_count(&m.pack);
@@ -286,21 +275,36 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(palette::border(true))
-        .title(" The twelve factors ");
+        .title(format!(" {} ", m.pack.info.title));
     let inner = block.inner(list);
     f.render_widget(block, list);
     let mut lines = Vec::new();
-    for (i, name) in FACTORS.iter().enumerate() {
-        let lesson = m.lesson_for_factor(i).map(|(_, l)| l);
+    // Every lesson of the pack, in order; labels line up however long the longest is.
+    let label_w = m
+        .pack
+        .lessons
+        .iter()
+        .map(|l| l.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    for (i, l) in m.pack.lessons.iter().enumerate() {
         let selected = i == m.map_selected;
         let mut spans = vec![Span::raw(if selected { " ▶ " } else { "   " })];
-        match lesson {
-            Some(l) => {
+        {
+            {
                 let lp = m.progress.lesson(l);
                 spans.push(status_mark(lp.status));
-                spans.push(Span::raw(format!(" {:>4}  ", roman(i + 1))));
-                spans.push(Span::styled(format!("{name:<20}"), palette::bold()));
+                spans.push(Span::raw(format!(" {:>label_w$}  ", l.label)));
+                spans.push(Span::styled(
+                    format!("{:<20}", l.factor_name),
+                    palette::bold(),
+                ));
                 let tail = match lp.status {
+                    Status::Passed if lp.passed_but_failing_now() => Span::styled(
+                        "  passed · last check failed",
+                        Style::new().fg(palette::WARN),
+                    ),
                     Status::Passed => Span::styled("  passed", Style::new().fg(palette::PASS)),
                     Status::Attempted if lp.attempts > 0 => Span::styled(
                         format!("  attempted ({}×)", lp.attempts),
@@ -330,13 +334,6 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
                     spans.push(Span::styled(next_mark, Style::new().fg(palette::ACCENT)));
                 }
             }
-            None => {
-                spans.push(Span::styled(" ", palette::dim()));
-                spans.push(Span::styled(
-                    format!(" {:>4}  {name:<20} (no lesson in this pack)", roman(i + 1)),
-                    palette::dim(),
-                ));
-            }
         }
         let mut line = Line::from(spans);
         if selected {
@@ -357,7 +354,7 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
     let label = format!("{passed} of {total} lessons passed");
     let next_text = match next {
         Some(l) => {
-            let head = format!(" Next: {} {}", roman(usize::from(l.factor)), l.factor_name);
+            let head = format!(" Next: {} {}", l.label, l.factor_name);
             let room = usize::from(gauge.width.saturating_sub(2)).saturating_sub(head.len() + 3);
             match fit_words(&l.title, room) {
                 t if t.is_empty() => head,
@@ -498,15 +495,12 @@ fn header(m: &Model, f: &mut Frame<'_>, lay: &LessonLayout, _v: &LessonView, l: 
     let lp = m.progress.lesson(l);
     let mut left = Line::from(vec![
         Span::styled(" twelve ", palette::title()),
-        Span::styled(
-            format!("{} {} ", roman(usize::from(l.factor)), l.factor_name),
-            palette::bold(),
-        ),
+        Span::styled(format!("{} {} ", l.label, l.factor_name), palette::bold()),
         Span::raw(format!("— {}", l.title)),
     ]);
     let right = Line::from(vec![
         status_mark(lp.status),
-        Span::raw(format!(" {}  ", lp.status.label())),
+        Span::raw(format!(" {}  ", lp.status_label())),
         Span::styled(
             format!("hints {}/{} ", lp.hints_revealed, l.hints.len()),
             palette::dim(),
@@ -1075,6 +1069,15 @@ fn complete(m: &Model, f: &mut Frame<'_>, area: Rect) {
         ),
         Line::raw(""),
     ];
+    // The pack's own closing page, when it has one.
+    if let Some(closing) = &m.pack.info.closing {
+        lines.extend(super::markdown::render(
+            closing,
+            body.width.saturating_sub(4).min(100),
+            false,
+        ));
+        lines.push(Line::raw(""));
+    }
     if let Some(d) = course_time(m) {
         lines.push(Line::raw(format!(
             "From creating the workspace to your last first pass: {}.",
@@ -1090,7 +1093,7 @@ fn complete(m: &Model, f: &mut Frame<'_>, area: Rect) {
         let lp = m.progress.lesson(l);
         lines.push(Line::raw(format!(
             "  {:<26} {:>8} {:>6}",
-            format!("{:>4} {}", roman(usize::from(l.factor)), l.factor_name),
+            format!("{:>4} {}", l.label, l.factor_name),
             lp.attempts,
             format!("{}/{}", lp.hints_revealed, l.hints.len())
         )));
@@ -1384,11 +1387,13 @@ fn overlay(m: &Model, f: &mut Frame<'_>, area: Rect, o: &Overlay) {
                     Style::new().fg(palette::PASS).add_modifier(Modifier::BOLD),
                 ),
                 Line::raw(""),
-                Line::raw(format!(
-                    "Your service now follows factor {} ({}).",
-                    roman(usize::from(l.factor)),
-                    l.factor_name
-                )),
+                Line::raw(match l.factor {
+                    Some(_) => format!(
+                        "Your service now follows factor {} ({}).",
+                        l.label, l.factor_name
+                    ),
+                    None => format!("Your service now passes {} {}.", l.label, l.factor_name),
+                }),
                 Line::raw(""),
                 Line::from(vec![
                     Span::styled("s", palette::key()),
@@ -1398,11 +1403,7 @@ fn overlay(m: &Model, f: &mut Frame<'_>, area: Rect, o: &Overlay) {
             match next {
                 Some(n) => lines.push(Line::from(vec![
                     Span::styled("n", palette::key()),
-                    Span::raw(format!(
-                        " next lesson: {} {}",
-                        roman(usize::from(n.factor)),
-                        n.factor_name
-                    )),
+                    Span::raw(format!(" next lesson: {} {}", n.label, n.factor_name)),
                 ])),
                 None => lines.push(Line::from(vec![
                     Span::styled("n", palette::key()),

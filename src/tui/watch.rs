@@ -22,6 +22,15 @@ pub struct Watcher {
 impl Watcher {
     /// Watch `dir` recursively and send [`Message::FilesChanged`] with the relevant paths.
     pub fn start(dir: &Path, tx: Sender<Message>) -> notify::Result<Watcher> {
+        Watcher::start_with(dir, |paths| Some(Message::FilesChanged(paths)), tx)
+    }
+
+    /// Watch `dir` recursively and send what `message` makes of each burst of relevant paths.
+    pub fn start_with(
+        dir: &Path,
+        message: impl Fn(Vec<PathBuf>) -> Option<Message> + Send + 'static,
+        tx: Sender<Message>,
+    ) -> notify::Result<Watcher> {
         let mut debouncer = new_debouncer(DEBOUNCE, None, move |res: DebounceEventResult| {
             let Ok(events) = res else { return };
             let mut paths: Vec<PathBuf> = events
@@ -33,7 +42,9 @@ impl Watcher {
             paths.sort();
             paths.dedup();
             if !paths.is_empty() {
-                let _ = tx.send(Message::FilesChanged(paths));
+                if let Some(m) = message(paths) {
+                    let _ = tx.send(m);
+                }
             }
         })?;
         debouncer.watch(dir, RecursiveMode::Recursive)?;

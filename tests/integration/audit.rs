@@ -139,7 +139,7 @@ fn lesson_solutions_pass_and_starters_fail_their_factor() {
             git_repo(&dir);
             jobs.push((
                 format!("{}-{which}", lesson.dir_name),
-                lesson.factor,
+                lesson.factor.unwrap_or(0),
                 which == "starter",
                 dir,
             ));

@@ -621,6 +621,7 @@ fn the_class_roll_up_of_100_learners_is_quick_and_finds_where_they_are_stuck() {
                 since_start_s: None,
                 last_checked: None,
                 last_result: None,
+                last_passed: None,
             });
             lessons.push(LessonReport {
                 number: n,

@@ -60,7 +60,7 @@ fn list_shows_lessons_and_the_next_one() {
         .args(&["list"])
         .run()
         .code(0)
-        .stdout_has(" 3. Config")
+        .stdout_has("III  Config")
         .stdout_has("← next")
         .stdout_has("0/");
 }
@@ -553,7 +553,7 @@ fn authoring_mistakes_are_found_at_load_time() {
         .args(&["lessons", "verify", "--lessons", p])
         .run();
     r.code(2)
-        .stderr_has("lesson.toml:14: verify.starter_fails names an unknown check `one-of`")
+        .stderr_has("lesson.toml:13: verify.starter_fails names an unknown check `one-of`")
         .stderr_has("a duration is a string with its unit, e.g. \"500ms\"")
         .stderr_has(
             "runs {checks}/jobs_dnoe.py, but there is no lessons/01-everything/checks/jobs_dnoe.py",

@@ -13,7 +13,7 @@ const LEAVE_ALT_SCREEN: &[u8] = b"\x1b[?1049l";
 const SHOW_CURSOR: &[u8] = b"\x1b[?25h";
 
 /// `twelve` running in a pseudo-terminal.
-struct Tui {
+pub(super) struct Tui {
     child: Box<dyn Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
     parser: Arc<Mutex<vt100::Parser>>,
@@ -27,7 +27,7 @@ struct Tui {
 
 impl Tui {
     #[track_caller]
-    fn spawn(cwd: &Path, env: &[(&str, &str)], cols: u16, rows: u16) -> Tui {
+    pub(super) fn spawn(cwd: &Path, env: &[(&str, &str)], cols: u16, rows: u16) -> Tui {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -81,23 +81,28 @@ impl Tui {
         }
     }
 
-    fn screen(&self) -> String {
+    pub(super) fn screen(&self) -> String {
         self.parser.lock().unwrap().screen().contents()
     }
 
-    fn send(&mut self, keys: &str) {
+    pub(super) fn send(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
     }
 
     /// Wait until the screen shows `text`.
     #[track_caller]
-    fn wait_for(&self, text: &str, within: Duration) -> String {
+    pub(super) fn wait_for(&self, text: &str, within: Duration) -> String {
         self.wait_until(|s| s.contains(text), within, text)
     }
 
     #[track_caller]
-    fn wait_until(&self, pred: impl Fn(&str) -> bool, within: Duration, what: &str) -> String {
+    pub(super) fn wait_until(
+        &self,
+        pred: impl Fn(&str) -> bool,
+        within: Duration,
+        what: &str,
+    ) -> String {
         let deadline = Instant::now() + within;
         loop {
             self.seen.lock().unwrap().extend(descendants(self.pid));
@@ -128,7 +133,7 @@ impl Tui {
     }
 
     #[track_caller]
-    fn wait_exit(&mut self, within: Duration) -> portable_pty::ExitStatus {
+    pub(super) fn wait_exit(&mut self, within: Duration) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -145,7 +150,7 @@ impl Tui {
     /// The terminal was given back: the last bytes leave the alternate screen and show the
     /// cursor (the master side of a pty has no termios to ask).
     #[track_caller]
-    fn assert_restored(&self) {
+    pub(super) fn assert_restored(&self) {
         // The reader may still be draining the last bytes.
         let deadline = Instant::now() + Duration::from_secs(2);
         loop {

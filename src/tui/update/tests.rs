@@ -211,7 +211,50 @@ fn esc_cancels_a_running_check_and_otherwise_goes_back() {
     assert_eq!(m.progress.lesson(&m.pack.lessons[6]).attempts, 0);
     let effects = press(&mut m, KeyCode::Esc);
     assert_eq!(m.screen, Screen::Map);
-    assert_eq!(effects, vec![Effect::Watch(None)]);
+    assert_eq!(effects, vec![Effect::Watch(None), Effect::WatchText(None)]);
+}
+
+#[test]
+fn a_saved_lesson_md_replaces_the_text_on_screen() {
+    let mut m = at_lesson_7();
+    let index = m.lesson.as_ref().unwrap().index;
+    update(
+        &mut m,
+        Message::LessonTextChanged {
+            lesson: index,
+            text: "# VII. Port binding\n\nA sentence the author just wrote.\n".into(),
+        },
+    );
+    assert!(m.pack.lessons[index].text.contains("just wrote"));
+    let shown: String = m
+        .lesson
+        .as_ref()
+        .unwrap()
+        .text
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        shown.contains("A sentence the author just wrote."),
+        "{shown}"
+    );
+    // The text of another lesson is not shown in this one.
+    update(
+        &mut m,
+        Message::LessonTextChanged {
+            lesson: index + 1,
+            text: "# Other\n\nNot this lesson.\n".into(),
+        },
+    );
+    let shown: String = m
+        .lesson
+        .as_ref()
+        .unwrap()
+        .text
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(!shown.contains("Not this lesson"), "{shown}");
 }
 
 #[test]
