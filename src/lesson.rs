@@ -1181,6 +1181,8 @@ fn find_line(text: &str, needle: &str) -> usize {
 struct Scope {
     processes: BTreeMap<String, usize>,
     stores: BTreeSet<String>,
+    /// Stores a `kv` action has stopped or paused, at this point of the check.
+    broken: BTreeMap<String, step::KvAction>,
     routers: BTreeSet<String>,
     saved: BTreeSet<String>,
     background: BTreeSet<String>,
@@ -1195,6 +1197,46 @@ impl Scope {
             (Some(_), None) => true,
             (Some(n), Some(i)) => i >= 1 && i <= *n,
             (None, _) => false,
+        }
+    }
+
+    /// A `kv` action on a store: it must exist, and be in a state the action applies to.
+    fn admit_kv_action(&mut self, name: &str, action: step::KvAction) -> Result<(), String> {
+        use step::KvAction as A;
+        if !self.stores.contains(name) {
+            return Err(format!(
+                "`action = \"{}\"` on store `{name}`, which was not started earlier in the \
+                 check (stores: {}); start it with a `kv` step without `action` first",
+                action.word(),
+                Scope::describe(&self.stores)
+            ));
+        }
+        let now = self.broken.get(name).copied();
+        let wrong = |state: &str, hint: &str| {
+            Err(format!(
+                "`action = \"{}\"` on store `{name}`, which is {state} at this step{hint}",
+                action.word()
+            ))
+        };
+        match (action, now) {
+            (A::Start, None) => wrong("running", ": use \"restart\" to stop and start it"),
+            (A::Start, Some(A::Pause)) => wrong("paused", ": use \"resume\""),
+            (A::Stop, Some(A::Stop)) => wrong("stopped already", ""),
+            (A::Pause, Some(A::Pause)) => wrong("paused already", ""),
+            (A::Pause, Some(_)) => wrong("stopped", ": start it first"),
+            (A::Resume, None) => wrong("not paused", ""),
+            (A::Resume, Some(A::Stop)) => wrong("stopped", ": use \"start\""),
+            _ => {
+                match action {
+                    A::Stop | A::Pause => {
+                        self.broken.insert(name.to_string(), action);
+                    }
+                    _ => {
+                        self.broken.remove(name);
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
@@ -1275,9 +1317,18 @@ impl Scope {
             }
         };
         match step {
-            Step::Kv { name } => {
-                self.stores.insert(name.clone());
+            Step::Kv { name, action: None } => {
+                if !self.stores.insert(name.clone()) {
+                    push(Err(format!(
+                        "store `{name}` was already started: to start it again after a stop, \
+                         write `action = \"start\"`"
+                    )));
+                }
             }
+            Step::Kv {
+                name,
+                action: Some(action),
+            } => push(self.admit_kv_action(name, *action)),
             Step::Start(s) => {
                 if s.proc.is_some() == s.command.is_some() {
                     push(Err(
@@ -1395,6 +1446,16 @@ impl Scope {
                         "store `{}` was not started earlier (stores: {})",
                         e.store,
                         Scope::describe(&self.stores)
+                    )));
+                } else if let Some(a) = self.broken.get(&e.store) {
+                    let state = if *a == step::KvAction::Pause {
+                        "paused: resume it"
+                    } else {
+                        "stopped: start it"
+                    };
+                    push(Err(format!(
+                        "store `{}` is {state} before `expect_kv` reads it",
+                        e.store
                     )));
                 }
             }

@@ -12,7 +12,7 @@ use super::files::{self, Snapshot};
 use super::report::{Failure, OutputTail};
 use crate::lesson::step::split_target;
 use crate::lesson::step::{
-    ExitExpect, ExpectKv, ExpectOutput, Http, HttpExpect, Ready, Run, Start, Stream,
+    ExitExpect, ExpectKv, ExpectOutput, Http, HttpExpect, KvAction, Ready, Run, Start, Stream,
 };
 use crate::lesson::{Check, Lesson, PLACEHOLDER, Pack, Step, StepSpec, parse_procfile};
 use crate::sandbox::fair::{self, FairClock};
@@ -423,7 +423,11 @@ impl<'a> Ctx<'a> {
 
     fn step(&mut self, spec: &StepSpec) -> StepResult {
         match &spec.step {
-            Step::Kv { name } => self.kv(name),
+            Step::Kv { name, action: None } => self.kv(name),
+            Step::Kv {
+                name,
+                action: Some(a),
+            } => self.kv_action(name, *a),
             Step::Start(s) => self.start(s),
             Step::Router { name, over } => self.router(name, over),
             Step::Http(h) => self.http(h),
@@ -507,11 +511,71 @@ impl<'a> Ctx<'a> {
         let server =
             Store::start(store::kind(), &dir).map_err(|e| fail(e.clone(), "a store", e))?;
         self.transcript.push(format!(
-            "{} &   # store `{name}`: {}",
+            "{} &  {}=$!   # store `{name}`: {}",
             server.command(),
+            store_var(name),
             server.url()
         ));
         self.stores.insert(name.to_string(), server);
+        Ok(())
+    }
+
+    /// Break a store on purpose (stop, pause) or mend it (start, restart, resume).
+    fn kv_action(&mut self, name: &str, action: KvAction) -> StepResult {
+        let var = store_var(name);
+        let Some(store) = self.stores.get_mut(name) else {
+            return Err(fail(format!("no store `{name}`"), "", ""));
+        };
+        let port = store.port();
+        let line = match action {
+            KvAction::Stop => {
+                store.stop();
+                format!("kill -KILL ${var}   # store `{name}` stops: connections dropped")
+            }
+            KvAction::Pause => {
+                store.pause();
+                format!(
+                    "kill -STOP ${var}   # store `{name}` hangs: accepts connections, answers nothing"
+                )
+            }
+            KvAction::Resume => {
+                store.resume();
+                format!("kill -CONT ${var}   # store `{name}` answers again")
+            }
+            KvAction::Start | KvAction::Restart => {
+                let restart = action == KvAction::Restart;
+                let result = if restart {
+                    store.restart()
+                } else {
+                    store.start_again()
+                };
+                let cmd = store.command();
+                let line = if restart {
+                    format!(
+                        "kill -KILL ${var}; {cmd} &  {var}=$!   # store `{name}` restarts, empty"
+                    )
+                } else {
+                    format!("{cmd} &  {var}=$!   # store `{name}` starts again, empty")
+                };
+                self.transcript.push(line);
+                return result.map_err(|e| {
+                    fail(
+                        e.clone(),
+                        format!("store `{name}` listening on port {port} again"),
+                        e,
+                    )
+                });
+            }
+        };
+        self.transcript.push(line);
+        // Stopped means the port is closed by the time the next step runs.
+        if action == KvAction::Stop {
+            let deadline = self.until(Duration::from_secs(5));
+            let cancel = self.cancel;
+            sandbox::wait_until(deadline, &|| cancel.is_cancelled(), || {
+                !sandbox::port_open(port)
+            });
+        }
         Ok(())
     }
 
@@ -1845,6 +1909,11 @@ impl<'a> Ctx<'a> {
         ));
         files::compare(before, &snap, mode, &f.path).map_err(|(m, e, o)| fail(m, e, o))
     }
+}
+
+/// The shell variable holding a store's pid in the transcript: `KV_MAIN`.
+fn store_var(name: &str) -> String {
+    format!("KV_{}", name.replace(['.', '-'], "_").to_uppercase())
 }
 
 fn describe(resp: &Response) -> String {
