@@ -1613,6 +1613,61 @@ expect = { status = 200, json = { clicks = 0 } }
         assert!(p[0].contains("unknown variant `teleport`"), "{p:?}");
     }
 
+    /// GOOD with `steps` appended to its check.
+    fn with_steps(steps: &str) -> String {
+        format!("{GOOD}{steps}")
+    }
+
+    #[test]
+    fn kv_actions_load_and_bad_ones_name_file_and_line() {
+        let ok = with_steps(
+            "\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"pause\"\n\
+             \n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"resume\"\n\
+             \n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"stop\"\n\
+             \n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"start\"\n\
+             \n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"restart\"\n",
+        );
+        let pack = pack_with(&ok).unwrap();
+        assert!(matches!(
+            pack.lessons[0].checks[0].steps[8].step,
+            Step::Kv {
+                action: Some(step::KvAction::Restart),
+                ..
+            }
+        ));
+
+        let unknown = with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"explode\"\n");
+        let p = problems(&unknown);
+        assert!(
+            p[0].starts_with("lessons/03-config/lesson.toml:47: ")
+                && p[0].contains("unknown variant `explode`")
+                && p[0].contains("`pause`"),
+            "{p:?}"
+        );
+
+        let never = with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"b\"\naction = \"stop\"\n");
+        let p = problems(&never);
+        assert!(
+            p[0].contains(":47:") && p[0].contains("store `b`, which was not started earlier"),
+            "{p:?}"
+        );
+
+        let twice = with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"resume\"\n");
+        let p = problems(&twice);
+        assert!(p[0].contains(":47:") && p[0].contains("not paused"), "{p:?}");
+
+        let stopped_read = with_steps(
+            "\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"stop\"\n\
+             \n[[checks.steps]]\nkind = \"expect_kv\"\nstore = \"a\"\nmin_writes = 1\n",
+        );
+        let p = problems(&stopped_read);
+        assert!(p[0].contains(":52:") && p[0].contains("stopped: start it"), "{p:?}");
+
+        let again = with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\n");
+        let p = problems(&again);
+        assert!(p[0].contains("already started") && p[0].contains("action = \"start\""), "{p:?}");
+    }
+
     #[test]
     fn unknown_key_is_reported() {
         let bad = GOOD.replace("summary = \"S\"", "summary = \"S\"\ncolour = 3");
