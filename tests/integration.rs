@@ -8,5 +8,6 @@ mod integration {
     pub mod harness;
     pub mod hostile;
     pub mod kv;
+    pub mod reproduce;
     pub mod tui;
 }
