@@ -2084,6 +2084,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_script_heredoc_ends_on_a_line_the_script_lacks() {
+        let plain = script_heredoc("a.py", b"print(1)\n");
+        assert_eq!(plain, "cat > \"$CHECKS/a.py\" <<'EOF'\nprint(1)\nEOF");
+        let tricky = script_heredoc("spy/x.py", b"s = \"\"\"\nEOF\n\"\"\"");
+        assert!(
+            tricky.starts_with("mkdir -p \"$CHECKS/spy\" && cat > \"$CHECKS/spy/x.py\" <<'EOF_'\n"),
+            "{tricky}"
+        );
+        assert!(tricky.ends_with("\"\"\"\nEOF_"), "{tricky}");
+        assert_eq!(store_var("cache-2"), "KV_CACHE_2");
+    }
+
+    #[test]
     fn targets_split() {
         assert_eq!(split_target("web.2"), ("web", Some(2)));
         assert_eq!(split_target("web"), ("web", None));
