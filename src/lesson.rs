@@ -1636,7 +1636,8 @@ expect = { status = 200, json = { clicks = 0 } }
             }
         ));
 
-        let unknown = with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"explode\"\n");
+        let unknown =
+            with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"explode\"\n");
         let p = problems(&unknown);
         assert!(
             p[0].starts_with("lessons/03-config/lesson.toml:47: ")
@@ -1645,27 +1646,38 @@ expect = { status = 200, json = { clicks = 0 } }
             "{p:?}"
         );
 
-        let never = with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"b\"\naction = \"stop\"\n");
+        let never =
+            with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"b\"\naction = \"stop\"\n");
         let p = problems(&never);
         assert!(
             p[0].contains(":47:") && p[0].contains("store `b`, which was not started earlier"),
             "{p:?}"
         );
 
-        let twice = with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"resume\"\n");
+        let twice =
+            with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"resume\"\n");
         let p = problems(&twice);
-        assert!(p[0].contains(":47:") && p[0].contains("not paused"), "{p:?}");
+        assert!(
+            p[0].contains(":47:") && p[0].contains("not paused"),
+            "{p:?}"
+        );
 
         let stopped_read = with_steps(
             "\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"stop\"\n\
              \n[[checks.steps]]\nkind = \"expect_kv\"\nstore = \"a\"\nmin_writes = 1\n",
         );
         let p = problems(&stopped_read);
-        assert!(p[0].contains(":52:") && p[0].contains("stopped: start it"), "{p:?}");
+        assert!(
+            p[0].contains(":52:") && p[0].contains("stopped: start it"),
+            "{p:?}"
+        );
 
         let again = with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\n");
         let p = problems(&again);
-        assert!(p[0].contains("already started") && p[0].contains("action = \"start\""), "{p:?}");
+        assert!(
+            p[0].contains("already started") && p[0].contains("action = \"start\""),
+            "{p:?}"
+        );
     }
 
     #[test]

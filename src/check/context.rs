@@ -482,7 +482,8 @@ impl<'a> Ctx<'a> {
                 if !self.written.insert(rel.clone()) {
                     continue;
                 }
-                self.transcript.insert(self.preamble, script_heredoc(&rel, &bytes));
+                self.transcript
+                    .insert(self.preamble, script_heredoc(&rel, &bytes));
                 self.preamble += 1;
             }
         }

@@ -167,7 +167,10 @@ impl Store {
         match self.kind {
             StoreKind::Builtin => format!("twelve kv --port {}", self.port),
             StoreKind::RedisServer => {
-                format!("redis-server --port {} --save '' --appendonly no", self.port)
+                format!(
+                    "redis-server --port {} --save '' --appendonly no",
+                    self.port
+                )
             }
         }
     }

@@ -225,7 +225,9 @@ fn kv_actions_break_and_mend_the_builtin_store() {
 #[test]
 fn kv_actions_break_and_mend_a_real_redis_server() {
     if find_on_path("redis-server").is_none() {
-        println!("skipped: redis-server not installed, the kv actions were tested on the built-in store only");
+        println!(
+            "skipped: redis-server not installed, the kv actions were tested on the built-in store only"
+        );
         return;
     }
     verify_outage_pack("redis-server");

@@ -42,8 +42,14 @@ fn a_built_in_check_script_is_written_out_by_the_transcript() {
     let t = &t[0];
     assert!(!t.contains("twelve-check-"), "{t}");
     assert!(t.contains("export CHECKS=$(mktemp -d)"), "{t}");
-    assert!(t.contains("cat > \"$CHECKS/store_elsewhere.py\" <<'EOF'\n"), "{t}");
-    assert!(t.contains("python3 $CHECKS/store_elsewhere.py redis://"), "{t}");
+    assert!(
+        t.contains("cat > \"$CHECKS/store_elsewhere.py\" <<'EOF'\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("python3 $CHECKS/store_elsewhere.py redis://"),
+        "{t}"
+    );
     // Pasted, the heredoc writes the pack's script as it is.
     let start = t.find("export CHECKS").unwrap();
     let end = t[start..].find("\nEOF\n").unwrap() + start + 4;
@@ -58,7 +64,11 @@ fn a_built_in_check_script_is_written_out_by_the_transcript() {
         .args(["-c", &script])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -68,6 +78,14 @@ fn a_pack_on_disk_is_pointed_at_by_the_transcript() {
     let t = transcripts(tmp.path(), Some(&pack));
     assert!(!t.is_empty(), "no transcript runs store_elsewhere.py");
     let want = pack.join("lessons/04-backing-services/checks/store_elsewhere.py");
-    assert!(t[0].contains(&format!("python3 {} redis://", want.display())), "{}", t[0]);
-    assert!(!t[0].contains("twelve-check-") && !t[0].contains("CHECKS"), "{}", t[0]);
+    assert!(
+        t[0].contains(&format!("python3 {} redis://", want.display())),
+        "{}",
+        t[0]
+    );
+    assert!(
+        !t[0].contains("twelve-check-") && !t[0].contains("CHECKS"),
+        "{}",
+        t[0]
+    );
 }

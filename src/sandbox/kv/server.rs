@@ -910,12 +910,17 @@ mod tests {
         let mut buf = [0u8; 16];
         let err = (&stream).read(&mut buf).unwrap_err();
         assert!(
-            matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut),
+            matches!(
+                err.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ),
             "{err}"
         );
         assert_eq!(server.writes(), 0);
         server.resume();
-        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
         let n = (&stream).read(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"+OK\r\n");
         assert_eq!(server.get("k").as_deref(), Some("v"));
