@@ -1456,6 +1456,8 @@ fn find_line(text: &str, needle: &str) -> usize {
 struct Scope {
     processes: BTreeMap<String, usize>,
     stores: BTreeSet<String>,
+    /// Stores a `kv` action has stopped or paused, at this point of the check.
+    broken: BTreeMap<String, step::KvAction>,
     routers: BTreeSet<String>,
     saved: BTreeSet<String>,
     background: BTreeSet<String>,
@@ -1470,6 +1472,46 @@ impl Scope {
             (Some(_), None) => true,
             (Some(n), Some(i)) => i >= 1 && i <= *n,
             (None, _) => false,
+        }
+    }
+
+    /// A `kv` action on a store: it must exist, and be in a state the action applies to.
+    fn admit_kv_action(&mut self, name: &str, action: step::KvAction) -> Result<(), String> {
+        use step::KvAction as A;
+        if !self.stores.contains(name) {
+            return Err(format!(
+                "`action = \"{}\"` on store `{name}`, which was not started earlier in the \
+                 check (stores: {}); start it with a `kv` step without `action` first",
+                action.word(),
+                Scope::describe(&self.stores)
+            ));
+        }
+        let now = self.broken.get(name).copied();
+        let wrong = |state: &str, hint: &str| {
+            Err(format!(
+                "`action = \"{}\"` on store `{name}`, which is {state} at this step{hint}",
+                action.word()
+            ))
+        };
+        match (action, now) {
+            (A::Start, None) => wrong("running", ": use \"restart\" to stop and start it"),
+            (A::Start, Some(A::Pause)) => wrong("paused", ": use \"resume\""),
+            (A::Stop, Some(A::Stop)) => wrong("stopped already", ""),
+            (A::Pause, Some(A::Pause)) => wrong("paused already", ""),
+            (A::Pause, Some(_)) => wrong("stopped", ": start it first"),
+            (A::Resume, None) => wrong("not paused", ""),
+            (A::Resume, Some(A::Stop)) => wrong("stopped", ": use \"start\""),
+            _ => {
+                match action {
+                    A::Stop | A::Pause => {
+                        self.broken.insert(name.to_string(), action);
+                    }
+                    _ => {
+                        self.broken.remove(name);
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
@@ -1574,9 +1616,18 @@ impl Scope {
             }
         };
         match step {
-            Step::Kv { name } => {
-                self.stores.insert(name.clone());
+            Step::Kv { name, action: None } => {
+                if !self.stores.insert(name.clone()) {
+                    push(Err(format!(
+                        "store `{name}` was already started: to start it again after a stop, \
+                         write `action = \"start\"`"
+                    )));
+                }
             }
+            Step::Kv {
+                name,
+                action: Some(action),
+            } => push(self.admit_kv_action(name, *action)),
             Step::Start(s) => {
                 if s.proc.is_some() == s.command.is_some() {
                     push(Err(
@@ -1694,6 +1745,16 @@ impl Scope {
                         "store `{}` was not started earlier (stores: {})",
                         e.store,
                         Scope::describe(&self.stores)
+                    )));
+                } else if let Some(a) = self.broken.get(&e.store) {
+                    let state = if *a == step::KvAction::Pause {
+                        "paused: resume it"
+                    } else {
+                        "stopped: start it"
+                    };
+                    push(Err(format!(
+                        "store `{}` is {state} before `expect_kv` reads it",
+                        e.store
                     )));
                 }
             }
@@ -1850,6 +1911,73 @@ expect = { status = 200, json = { clicks = 0 } }
             "{p:?}"
         );
         assert!(p[0].contains("unknown variant `teleport`"), "{p:?}");
+    }
+
+    /// GOOD with `steps` appended to its check.
+    fn with_steps(steps: &str) -> String {
+        format!("{GOOD}{steps}")
+    }
+
+    #[test]
+    fn kv_actions_load_and_bad_ones_name_file_and_line() {
+        let ok = with_steps(
+            "\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"pause\"\n\
+             \n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"resume\"\n\
+             \n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"stop\"\n\
+             \n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"start\"\n\
+             \n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"restart\"\n",
+        );
+        let pack = pack_with(&ok).unwrap();
+        assert!(matches!(
+            pack.lessons[0].checks[0].steps[8].step,
+            Step::Kv {
+                action: Some(step::KvAction::Restart),
+                ..
+            }
+        ));
+
+        let unknown =
+            with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"explode\"\n");
+        let p = problems(&unknown);
+        assert!(
+            p[0].starts_with("lessons/03-config/lesson.toml:47: ")
+                && p[0].contains("unknown variant `explode`")
+                && p[0].contains("`pause`"),
+            "{p:?}"
+        );
+
+        let never =
+            with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"b\"\naction = \"stop\"\n");
+        let p = problems(&never);
+        assert!(
+            p[0].contains(":47:") && p[0].contains("store `b`, which was not started earlier"),
+            "{p:?}"
+        );
+
+        let twice =
+            with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"resume\"\n");
+        let p = problems(&twice);
+        assert!(
+            p[0].contains(":47:") && p[0].contains("not paused"),
+            "{p:?}"
+        );
+
+        let stopped_read = with_steps(
+            "\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\naction = \"stop\"\n\
+             \n[[checks.steps]]\nkind = \"expect_kv\"\nstore = \"a\"\nmin_writes = 1\n",
+        );
+        let p = problems(&stopped_read);
+        assert!(
+            p[0].contains(":52:") && p[0].contains("stopped: start it"),
+            "{p:?}"
+        );
+
+        let again = with_steps("\n[[checks.steps]]\nkind = \"kv\"\nname = \"a\"\n");
+        let p = problems(&again);
+        assert!(
+            p[0].contains("already started") && p[0].contains("action = \"start\""),
+            "{p:?}"
+        );
     }
 
     #[test]

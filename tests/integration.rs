@@ -9,5 +9,6 @@ mod integration {
     pub mod hostile;
     pub mod kv;
     pub mod packs;
+    pub mod reproduce;
     pub mod tui;
 }

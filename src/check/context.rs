@@ -12,7 +12,7 @@ use super::files::{self, Snapshot};
 use super::report::{Failure, OutputTail};
 use crate::lesson::step::split_target;
 use crate::lesson::step::{
-    ExitExpect, ExpectKv, ExpectOutput, Http, HttpExpect, Ready, Run, Start, Stream,
+    ExitExpect, ExpectKv, ExpectOutput, Http, HttpExpect, KvAction, Ready, Run, Start, Stream,
 };
 use crate::lesson::{Check, Lesson, PLACEHOLDER, Pack, Step, StepSpec, parse_procfile};
 use crate::sandbox::fair::{self, FairClock};
@@ -111,8 +111,14 @@ pub(super) struct Ctx<'a> {
     /// The check's own timeout, on a clock that does not count the time its processes were
     /// kept waiting for a busy CPU.
     clock: FairClock,
-    /// `lessons/NN-slug/`, to point at the lesson's check scripts.
-    lesson_dir: String,
+    /// The lesson's own check scripts, for the transcript.
+    lesson: &'a Lesson,
+    /// The learner's lesson folder, which the transcript names for `{app}`.
+    learner_dir: std::path::PathBuf,
+    /// Transcript lines before this index set up what the commands after refer to.
+    preamble: usize,
+    /// Check scripts already written out in the transcript.
+    written: std::collections::BTreeSet<String>,
     /// The port and name of the instance started last (for `{port}` in `fail` texts).
     last_started: Option<(u16, String)>,
     pub(super) transcript: Vec<String>,
@@ -168,7 +174,10 @@ impl<'a> Ctx<'a> {
             deadline: Instant::now() + check.timeout * fair::MAX_STRETCH,
             clock: FairClock::over(Vec::new(), check.timeout),
             last_started: None,
-            lesson_dir: format!("lessons/{}/", lesson.dir_name),
+            lesson,
+            learner_dir: learner_dir.to_path_buf(),
+            preamble: 2,
+            written: std::collections::BTreeSet::new(),
             transcript,
             spawned: 0,
             held: Vec::new(),
@@ -393,37 +402,100 @@ impl<'a> Ctx<'a> {
     }
 
     /// A shell-ready rendering of a value for the transcript.
-    fn show(&self, value: &str) -> String {
-        let root = self.sb.root.display().to_string();
-        if value.contains(&root) {
-            format!(
-                "\"{}\"",
-                value.replace(&root, "$SANDBOX").replace('"', "\\\"")
-            )
+    fn show(&mut self, value: &str) -> String {
+        let value = self.by_hand(value);
+        if value.contains("$SANDBOX") || value.contains("$CHECKS") {
+            format!("\"{}\"", value.replace('"', "\\\""))
         } else {
-            shell_quote(value)
+            shell_quote(&value)
         }
     }
 
-    fn note_sandbox(&mut self, text: &str) {
+    /// `text` as a learner types it, once the check's folder is gone: the copy of their files
+    /// is their lesson folder, a check script is the pack's own file (or, for the built-in
+    /// lessons, one the transcript writes out first), anything else in the sandbox is under
+    /// `$SANDBOX`.
+    fn by_hand(&mut self, text: &str) -> String {
         let root = self.sb.root.display().to_string();
-        let line = "SANDBOX=$(mktemp -d)".to_string();
-        if text.contains(&root) && !self.transcript.contains(&line) {
-            self.transcript.insert(2, line);
+        if !text.contains(&root) {
+            return text.to_string();
         }
-        let checks = format!("{root}/checks/");
-        let note = format!(
-            "# $SANDBOX/checks/ stands for the lesson's check scripts: {}checks/ in the lesson pack",
-            self.lesson_dir
+        let checks = format!("{root}/checks");
+        let mut out = text.to_string();
+        if out.contains(&checks) {
+            let replacement = match &self.pack.source {
+                crate::lesson::PackSource::Dir(d) => {
+                    let d = std::fs::canonicalize(d).unwrap_or_else(|_| d.clone());
+                    d.join("lessons")
+                        .join(&self.lesson.dir_name)
+                        .join("checks")
+                        .display()
+                        .to_string()
+                }
+                crate::lesson::PackSource::Embedded => {
+                    self.write_out_scripts(&out, &checks);
+                    "$CHECKS".to_string()
+                }
+            };
+            out = out.replace(&checks, &replacement);
+        }
+        out = out.replace(
+            &self.sb.app.display().to_string(),
+            &self.learner_dir.display().to_string(),
         );
-        if text.contains(&checks) && !self.transcript.contains(&note) {
-            self.transcript.insert(2, note);
+        if out.contains(&root) {
+            let line = "export SANDBOX=$(mktemp -d)".to_string();
+            if !self.transcript.contains(&line) {
+                self.transcript.insert(self.preamble, line);
+                self.preamble += 1;
+            }
+            out = out.replace(&root, "$SANDBOX");
+        }
+        out
+    }
+
+    /// Add to the transcript's preamble the check scripts `text` names (built-in lessons
+    /// have no file on disk to point at), each as a heredoc that writes it into `$CHECKS`.
+    fn write_out_scripts(&mut self, text: &str, checks: &str) {
+        let line = "export CHECKS=$(mktemp -d)   # the lesson's check scripts, written out below"
+            .to_string();
+        if !self.transcript.contains(&line) {
+            self.transcript.insert(self.preamble, line);
+            self.preamble += 1;
+        }
+        let named = Regex::new(&format!(r"{}/([A-Za-z0-9_.\-/]+)", regex::escape(checks)))
+            .expect("valid regex");
+        let wanted: Vec<String> = named
+            .captures_iter(text)
+            .map(|c| c[1].trim_end_matches('/').to_string())
+            .collect();
+        for want in wanted {
+            let folder = format!("{want}/");
+            let files: Vec<(String, Vec<u8>)> = self
+                .lesson
+                .check_files
+                .iter()
+                .filter(|(k, _)| **k == want || k.starts_with(&folder))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            for (rel, bytes) in files {
+                if !self.written.insert(rel.clone()) {
+                    continue;
+                }
+                self.transcript
+                    .insert(self.preamble, script_heredoc(&rel, &bytes));
+                self.preamble += 1;
+            }
         }
     }
 
     fn step(&mut self, spec: &StepSpec) -> StepResult {
         match &spec.step {
-            Step::Kv { name } => self.kv(name),
+            Step::Kv { name, action: None } => self.kv(name),
+            Step::Kv {
+                name,
+                action: Some(a),
+            } => self.kv_action(name, *a),
             Step::Start(s) => self.start(s),
             Step::Router { name, over } => self.router(name, over),
             Step::Http(h) => self.http(h),
@@ -495,7 +567,8 @@ impl<'a> Ctx<'a> {
                      (sandbox-apps/_vendor) into \"$SANDBOX/site\"; isolated processes then run with \
                      PATH holding only python, `python3 -s -S`, and PYTHONPATH=\"$SANDBOX/site\""
                 ));
-                self.note_sandbox(&self.sb.root.display().to_string());
+                let root = self.sb.root.display().to_string();
+                self.by_hand(&root);
                 files::install(&self.sb.app, requirements, &self.pack.vendor, &self.sb.site)
                     .map_err(|(m, e, o)| fail(m, e, o))
             }
@@ -507,11 +580,71 @@ impl<'a> Ctx<'a> {
         let server =
             Store::start(store::kind(), &dir).map_err(|e| fail(e.clone(), "a store", e))?;
         self.transcript.push(format!(
-            "{} &   # store `{name}`: {}",
+            "{} &  {}=$!   # store `{name}`: {}",
             server.command(),
+            store_var(name),
             server.url()
         ));
         self.stores.insert(name.to_string(), server);
+        Ok(())
+    }
+
+    /// Break a store on purpose (stop, pause) or mend it (start, restart, resume).
+    fn kv_action(&mut self, name: &str, action: KvAction) -> StepResult {
+        let var = store_var(name);
+        let Some(store) = self.stores.get_mut(name) else {
+            return Err(fail(format!("no store `{name}`"), "", ""));
+        };
+        let port = store.port();
+        let line = match action {
+            KvAction::Stop => {
+                store.stop();
+                format!("kill -KILL ${var}   # store `{name}` stops: connections dropped")
+            }
+            KvAction::Pause => {
+                store.pause();
+                format!(
+                    "kill -STOP ${var}   # store `{name}` hangs: accepts connections, answers nothing"
+                )
+            }
+            KvAction::Resume => {
+                store.resume();
+                format!("kill -CONT ${var}   # store `{name}` answers again")
+            }
+            KvAction::Start | KvAction::Restart => {
+                let restart = action == KvAction::Restart;
+                let result = if restart {
+                    store.restart()
+                } else {
+                    store.start_again()
+                };
+                let cmd = store.command();
+                let line = if restart {
+                    format!(
+                        "kill -KILL ${var}; {cmd} &  {var}=$!   # store `{name}` restarts, empty"
+                    )
+                } else {
+                    format!("{cmd} &  {var}=$!   # store `{name}` starts again, empty")
+                };
+                self.transcript.push(line);
+                return result.map_err(|e| {
+                    fail(
+                        e.clone(),
+                        format!("store `{name}` listening on port {port} again"),
+                        e,
+                    )
+                });
+            }
+        };
+        self.transcript.push(line);
+        // Stopped means the port is closed by the time the next step runs.
+        if action == KvAction::Stop {
+            let deadline = self.until(Duration::from_secs(5));
+            let cancel = self.cancel;
+            sandbox::wait_until(deadline, &|| cancel.is_cancelled(), || {
+                !sandbox::port_open(port)
+            });
+        }
         Ok(())
     }
 
@@ -598,15 +731,12 @@ impl<'a> Ctx<'a> {
 
     fn transcript_start(&mut self, env: &BTreeMap<String, String>, command: &str, var: &str) {
         let mut line = String::new();
-        let mut texts = Vec::new();
         for (k, v) in env {
-            line.push_str(&format!("{k}={} ", self.show(v)));
-            texts.push(v.clone());
+            let v = self.show(v);
+            line.push_str(&format!("{k}={v} "));
         }
-        for t in texts {
-            self.note_sandbox(&t);
-        }
-        line.push_str(&format!("sh -c {} &  {var}=$!", shell_quote(command)));
+        let command = self.by_hand(command);
+        line.push_str(&format!("sh -c {} &  {var}=$!", shell_quote(&command)));
         self.transcript.push(line);
     }
 
@@ -1384,17 +1514,14 @@ impl<'a> Ctx<'a> {
             env.insert(k.clone(), v);
         }
         let mut line = String::new();
-        let mut texts = vec![command.clone()];
         for (k, v) in &env {
-            line.push_str(&format!("{k}={} ", self.show(v)));
-            texts.push(v.clone());
+            let v = self.show(v);
+            line.push_str(&format!("{k}={v} "));
         }
-        for t in texts {
-            self.note_sandbox(&t);
-        }
+        let by_hand = self.by_hand(&command);
         line.push_str(&format!(
             "sh -c {}; echo \"exit: $?\"",
-            shell_quote(&command)
+            shell_quote(&by_hand)
         ));
         self.transcript.push(line);
         let mut proc = self.spawn("run", &command, &env, r.isolated)?;
@@ -1847,6 +1974,31 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// A shell heredoc that writes a check script to `$CHECKS/REL` (pasted, it runs as is).
+fn script_heredoc(rel: &str, bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut end = "EOF".to_string();
+    while text.lines().any(|l| l == end) {
+        end.push('_');
+    }
+    let path = format!("\"$CHECKS/{rel}\"");
+    let mkdir = match rel.rsplit_once('/') {
+        Some((dir, _)) => format!("mkdir -p \"$CHECKS/{dir}\" && "),
+        None => String::new(),
+    };
+    let mut s = format!("{mkdir}cat > {path} <<'{end}'\n{text}");
+    if !text.ends_with('\n') {
+        s.push('\n');
+    }
+    s.push_str(&end);
+    s
+}
+
+/// The shell variable holding a store's pid in the transcript: `KV_MAIN`.
+fn store_var(name: &str) -> String {
+    format!("KV_{}", name.replace(['.', '-'], "_").to_uppercase())
+}
+
 fn describe(resp: &Response) -> String {
     let mut s = format!("HTTP {} {}", resp.status, resp.reason);
     for (k, v) in &resp.headers {
@@ -1931,6 +2083,19 @@ fn daemonized(inst: &Instance, exit: ExitInfo, when: &str, what: String) -> Step
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_script_heredoc_ends_on_a_line_the_script_lacks() {
+        let plain = script_heredoc("a.py", b"print(1)\n");
+        assert_eq!(plain, "cat > \"$CHECKS/a.py\" <<'EOF'\nprint(1)\nEOF");
+        let tricky = script_heredoc("spy/x.py", b"s = \"\"\"\nEOF\n\"\"\"");
+        assert!(
+            tricky.starts_with("mkdir -p \"$CHECKS/spy\" && cat > \"$CHECKS/spy/x.py\" <<'EOF_'\n"),
+            "{tricky}"
+        );
+        assert!(tricky.ends_with("\"\"\"\nEOF_"), "{tricky}");
+        assert_eq!(store_var("cache-2"), "KV_CACHE_2");
+    }
 
     #[test]
     fn targets_split() {

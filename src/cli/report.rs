@@ -54,6 +54,23 @@ fn check_line(c: &CheckReport, p: Paint) -> String {
     )
 }
 
+/// Each transcript entry behind a prompt; the further lines of one entry (a heredoc holding a
+/// check script) start at the margin, so the block runs when pasted.
+fn transcript_text(entries: &[String]) -> String {
+    let mut s = String::new();
+    for e in entries {
+        let mut lines = e.lines();
+        s.push_str("      $ ");
+        s.push_str(lines.next().unwrap_or(""));
+        s.push('\n');
+        for l in lines {
+            s.push_str(l);
+            s.push('\n');
+        }
+    }
+    s
+}
+
 fn indent(text: &str, by: &str) -> String {
     text.lines().fold(String::new(), |mut s, l| {
         s.push_str(by);
@@ -122,7 +139,7 @@ fn failure_details(c: &CheckReport, p: Paint, verbose: bool) -> String {
     }
     let _ = writeln!(s, "    {} {}", p.bold("why:"), c.why);
     let _ = writeln!(s, "    {}", p.bold("to reproduce by hand:"));
-    s.push_str(&p.cyan(&indent(&c.transcript.join("\n"), "      $ ")));
+    s.push_str(&p.cyan(&transcript_text(&c.transcript)));
     let _ = writeln!(
         s,
         "    {}",

@@ -19,9 +19,12 @@ pub struct StepSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
+    /// Start a store (no `action`), or act on one started earlier.
     Kv {
         #[serde(default = "default_store")]
         name: String,
+        #[serde(default)]
+        action: Option<KvAction>,
     },
     Start(Start),
     Router {
@@ -209,6 +212,34 @@ fn default_instances() -> usize {
 }
 fn default_method() -> String {
     "GET".into()
+}
+
+/// What a `kv` step does to a store started earlier: break it on purpose, or mend it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KvAction {
+    /// Start again on the same port, after a `stop`.
+    Start,
+    /// Close the listener and drop every connection.
+    Stop,
+    /// Stop, then start again on the same port, empty.
+    Restart,
+    /// Accept connections but answer nothing (a hung store).
+    Pause,
+    /// Answer again after a `pause`.
+    Resume,
+}
+
+impl KvAction {
+    pub fn word(self) -> &'static str {
+        match self {
+            KvAction::Start => "start",
+            KvAction::Stop => "stop",
+            KvAction::Restart => "restart",
+            KvAction::Pause => "pause",
+            KvAction::Resume => "resume",
+        }
+    }
 }
 
 /// `start`: launch a process type (from the learner's Procfile) or a command.

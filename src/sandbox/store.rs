@@ -45,8 +45,17 @@ pub fn parse_kind(s: &str) -> Result<StoreKind, String> {
     }
 }
 
-/// A running store of either kind.
-pub enum Store {
+/// A store of either kind, which a check may stop, start, pause and resume on its port.
+pub struct Store {
+    kind: StoreKind,
+    dir: std::path::PathBuf,
+    port: u16,
+    /// None while stopped.
+    running: Option<Running>,
+    paused: bool,
+}
+
+enum Running {
     Builtin(KvServer),
     Redis(RedisServer),
 }
@@ -54,19 +63,99 @@ pub enum Store {
 impl Store {
     /// Start a store of the chosen kind; a `redis-server` runs with its files in `dir`.
     pub fn start(kind: StoreKind, dir: &Path) -> Result<Store, String> {
-        match kind {
+        let running = match kind {
             StoreKind::Builtin => KvServer::start(0)
-                .map(Store::Builtin)
-                .map_err(|e| format!("could not start the built-in store: {e}")),
-            StoreKind::RedisServer => RedisServer::start(dir).map(Store::Redis),
+                .map(Running::Builtin)
+                .map_err(|e| format!("could not start the built-in store: {e}"))?,
+            StoreKind::RedisServer => Running::Redis(RedisServer::start(dir)?),
+        };
+        let port = match &running {
+            Running::Builtin(s) => s.port(),
+            Running::Redis(r) => r.port,
+        };
+        Ok(Store {
+            kind,
+            dir: dir.to_path_buf(),
+            port,
+            running: Some(running),
+            paused: false,
+        })
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.running.is_some() && self.paused
+    }
+
+    /// Stop: the listener closes and every connection is dropped (a `redis-server` is killed).
+    pub fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            match r {
+                Running::Builtin(s) => drop(s),
+                Running::Redis(mut r) => {
+                    r.proc.kill();
+                }
+            }
         }
+        self.paused = false;
+    }
+
+    /// Start again on the same port, empty (neither store keeps anything on disk).
+    pub fn start_again(&mut self) -> Result<(), String> {
+        if self.running.is_some() {
+            return Ok(());
+        }
+        let taken = |e: String| {
+            format!(
+                "the store could not start again on its port {}: {e} (another program may \
+                 have taken the port meanwhile)",
+                self.port
+            )
+        };
+        let running = match self.kind {
+            StoreKind::Builtin => {
+                Running::Builtin(KvServer::start(self.port).map_err(|e| taken(e.to_string()))?)
+            }
+            StoreKind::RedisServer => {
+                Running::Redis(RedisServer::spawn_on(&self.dir, self.port).map_err(taken)?)
+            }
+        };
+        self.running = Some(running);
+        self.paused = false;
+        Ok(())
+    }
+
+    /// Stop, then start again on the same port.
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.stop();
+        self.start_again()
+    }
+
+    /// Hang: connections are accepted, nothing is answered (SIGSTOP for a `redis-server`).
+    pub fn pause(&mut self) {
+        match &mut self.running {
+            Some(Running::Builtin(s)) => s.pause(),
+            Some(Running::Redis(r)) => r.proc.signal(nix::sys::signal::Signal::SIGSTOP),
+            None => return,
+        }
+        self.paused = true;
+    }
+
+    /// Answer again (SIGCONT for a `redis-server`).
+    pub fn resume(&mut self) {
+        match &mut self.running {
+            Some(Running::Builtin(s)) => s.resume(),
+            Some(Running::Redis(r)) => r.proc.signal(nix::sys::signal::Signal::SIGCONT),
+            None => {}
+        }
+        self.paused = false;
     }
 
     pub fn port(&self) -> u16 {
-        match self {
-            Store::Builtin(s) => s.port(),
-            Store::Redis(r) => r.port,
-        }
+        self.port
     }
 
     pub fn url(&self) -> String {
@@ -75,17 +164,23 @@ impl Store {
 
     /// What the transcript shows for starting it.
     pub fn command(&self) -> String {
-        match self {
-            Store::Builtin(s) => format!("twelve kv --port {}", s.port()),
-            Store::Redis(r) => format!("redis-server --port {} --save '' --appendonly no", r.port),
+        match self.kind {
+            StoreKind::Builtin => format!("twelve kv --port {}", self.port),
+            StoreKind::RedisServer => {
+                format!(
+                    "redis-server --port {} --save '' --appendonly no",
+                    self.port
+                )
+            }
         }
     }
 
     /// Writes (changes) since it started.
     pub fn writes(&self) -> u64 {
-        match self {
-            Store::Builtin(s) => s.writes(),
-            Store::Redis(r) => r
+        match &self.running {
+            None => 0,
+            Some(Running::Builtin(s)) => s.writes(),
+            Some(Running::Redis(r)) => r
                 .info_field("persistence", "rdb_changes_since_last_save")
                 .unwrap_or(0),
         }
@@ -93,9 +188,10 @@ impl Store {
 
     /// Keys of database 0 matching a glob pattern, sorted.
     pub fn keys(&self, pattern: &str) -> Vec<String> {
-        match self {
-            Store::Builtin(s) => s.keys(pattern),
-            Store::Redis(r) => {
+        match &self.running {
+            None => Vec::new(),
+            Some(Running::Builtin(s)) => s.keys(pattern),
+            Some(Running::Redis(r)) => {
                 let mut keys = match r.call(&["KEYS", pattern]) {
                     Ok(Reply::Array(items)) => items
                         .into_iter()
@@ -113,9 +209,10 @@ impl Store {
     }
 
     pub fn list_len(&self, key: &str) -> usize {
-        match self {
-            Store::Builtin(s) => s.list_len(key),
-            Store::Redis(r) => match r.call(&["LLEN", key]) {
+        match &self.running {
+            None => 0,
+            Some(Running::Builtin(s)) => s.list_len(key),
+            Some(Running::Redis(r)) => match r.call(&["LLEN", key]) {
                 Ok(Reply::Int(n)) => usize::try_from(n).unwrap_or(0),
                 _ => 0,
             },
@@ -123,9 +220,10 @@ impl Store {
     }
 
     pub fn list(&self, key: &str) -> Vec<String> {
-        match self {
-            Store::Builtin(s) => s.list(key),
-            Store::Redis(r) => match r.call(&["LRANGE", key, "0", "-1"]) {
+        match &self.running {
+            None => Vec::new(),
+            Some(Running::Builtin(s)) => s.list(key),
+            Some(Running::Redis(r)) => match r.call(&["LRANGE", key, "0", "-1"]) {
                 Ok(Reply::Array(items)) => items
                     .into_iter()
                     .filter_map(|i| match i {
@@ -140,11 +238,11 @@ impl Store {
 
     /// Wait up to `timeout` for a change (the real server is polled).
     pub fn wait_for_change(&self, timeout: Duration) {
-        match self {
-            Store::Builtin(s) => {
+        match &self.running {
+            Some(Running::Builtin(s)) => {
                 s.wait_for_change(timeout);
             }
-            Store::Redis(_) => std::thread::sleep(timeout.min(Duration::from_millis(20))),
+            _ => std::thread::sleep(timeout.min(Duration::from_millis(20))),
         }
     }
 }
@@ -152,7 +250,7 @@ impl Store {
 /// A private `redis-server`, killed with its guard.
 pub struct RedisServer {
     pub port: u16,
-    _proc: Supervised,
+    proc: Supervised,
 }
 
 impl RedisServer {
@@ -170,41 +268,51 @@ impl RedisServer {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         for _ in 0..3 {
             let port = super::free_port().map_err(|e| format!("no free port: {e}"))?;
-            let mut env = std::collections::BTreeMap::new();
-            if let Some(p) = std::env::var_os("PATH") {
-                env.insert("PATH".to_string(), p.to_string_lossy().into_owned());
-            }
-            let spec = Spec {
-                name: "redis-server".into(),
-                command: format!(
-                    "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no \
-                     --dir {}",
-                    super::http::shell_quote(&dir.display().to_string())
-                ),
-                cwd: dir.to_path_buf(),
-                env,
-                limits: Limits::default(),
-            };
-            let mut proc = Supervised::spawn(&spec, None).map_err(|e| e.to_string())?;
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if proc.try_exit().is_some() {
-                    break;
-                }
-                if super::port_open(port) && super::sockets::owns_port(proc.pid(), port) {
-                    return Ok(RedisServer { port, _proc: proc });
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            let said: Vec<String> = proc.output.lines().into_iter().map(|l| l.text).collect();
-            if !said.iter().any(|l| l.contains("Address already in use")) {
-                return Err(format!(
-                    "redis-server did not start: {}",
-                    said.last().cloned().unwrap_or_else(|| "no output".into())
-                ));
+            match Self::spawn_on(dir, port) {
+                Ok(r) => return Ok(r),
+                Err(e) if e.contains("Address already in use") => {}
+                Err(e) => return Err(e),
             }
         }
         Err("redis-server could not find a free port".into())
+    }
+
+    /// A `redis-server` on `port`, ready (it owns the listening socket).
+    fn spawn_on(dir: &Path, port: u16) -> Result<RedisServer, String> {
+        let mut env = std::collections::BTreeMap::new();
+        if let Some(p) = std::env::var_os("PATH") {
+            env.insert("PATH".to_string(), p.to_string_lossy().into_owned());
+        }
+        let spec = Spec {
+            name: "redis-server".into(),
+            command: format!(
+                "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no \
+                 --dir {}",
+                super::http::shell_quote(&dir.display().to_string())
+            ),
+            cwd: dir.to_path_buf(),
+            env,
+            limits: Limits::default(),
+        };
+        let mut proc = Supervised::spawn(&spec, None).map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if proc.try_exit().is_some() {
+                break;
+            }
+            if super::port_open(port) && super::sockets::owns_port(proc.pid(), port) {
+                return Ok(RedisServer { port, proc });
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let said: Vec<String> = proc.output.lines().into_iter().map(|l| l.text).collect();
+        if let Some(l) = said.iter().find(|l| l.contains("Address already in use")) {
+            return Err(l.clone());
+        }
+        Err(format!(
+            "redis-server did not start: {}",
+            said.last().cloned().unwrap_or_else(|| "no output".into())
+        ))
     }
 
     fn call(&self, args: &[&str]) -> std::io::Result<Reply> {

@@ -201,3 +201,34 @@ fn kv_replies_match_a_real_redis_server() {
     assert!(summary.ends_with(", 0 differ"), "{summary}");
     assert!(compared > 1000, "only {compared} commands compared");
 }
+
+/// `tests/packs/outage`: a check pauses, resumes, stops, starts and restarts the store under a
+/// running service. The solution rides it out; the starter, which keeps a copy of the count
+/// in memory, answers while the store is stopped and fails.
+fn verify_outage_pack(store: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = super::harness::test_pack("outage", tmp.path());
+    super::harness::Twelve::new(tmp.path())
+        .env("TWELVE_STORE", store)
+        .args(&["lessons", "verify", "--lessons", pack.to_str().unwrap()])
+        .run()
+        .code(0)
+        .stdout_has("starter fails `outage` as intended: with the store stopped, the service answered anyway")
+        .stdout_has("solution passes all 1 checks");
+}
+
+#[test]
+fn kv_actions_break_and_mend_the_builtin_store() {
+    verify_outage_pack("builtin");
+}
+
+#[test]
+fn kv_actions_break_and_mend_a_real_redis_server() {
+    if find_on_path("redis-server").is_none() {
+        println!(
+            "skipped: redis-server not installed, the kv actions were tested on the built-in store only"
+        );
+        return;
+    }
+    verify_outage_pack("redis-server");
+}

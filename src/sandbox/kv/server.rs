@@ -38,6 +38,10 @@ pub(super) struct Shared {
     pub(super) changed: Condvar,
     pub(super) stopping: AtomicBool,
     pub(super) commands: AtomicU64,
+    /// While true, executors hold every command: the store accepts connections and answers
+    /// nothing (a hung backing service).
+    paused: Mutex<bool>,
+    resumed: Condvar,
     addr: SocketAddr,
     /// A handle on every open client socket, so shutdown can close them.
     conns: Mutex<HashMap<u64, TcpStream>>,
@@ -80,6 +84,8 @@ impl KvServer {
             changed: Condvar::new(),
             stopping: AtomicBool::new(false),
             commands: AtomicU64::new(0),
+            paused: Mutex::new(false),
+            resumed: Condvar::new(),
             addr,
             conns: Mutex::new(HashMap::new()),
             threads: Mutex::new(Vec::new()),
@@ -223,8 +229,38 @@ impl KvServer {
         true
     }
 
+    /// Hang: connections are still accepted, but no command is answered until
+    /// [`KvServer::resume`] (or until the store is dropped).
+    pub fn pause(&self) {
+        *lock(&self.shared.paused) = true;
+    }
+
+    /// Answer again, starting with the commands that waited.
+    pub fn resume(&self) {
+        *lock(&self.shared.paused) = false;
+        self.shared.resumed.notify_all();
+    }
+
+    pub fn is_paused(&self) -> bool {
+        *lock(&self.shared.paused)
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.shared.state)
+    }
+}
+
+impl Shared {
+    /// Wait while the store is paused; false when it is stopping instead.
+    fn hold_while_paused(&self) -> bool {
+        let mut paused = lock(&self.paused);
+        while *paused && !self.stopping.load(Ordering::SeqCst) {
+            paused = self
+                .resumed
+                .wait(paused)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        !self.stopping.load(Ordering::SeqCst)
     }
 }
 
@@ -248,6 +284,11 @@ impl Drop for KvServer {
             // Taking the lock orders this after any waiter's check of `stopping`.
             let _state = self.state();
             self.shared.changed.notify_all();
+        }
+        {
+            // The same for executors held by a pause.
+            let _paused = lock(&self.shared.paused);
+            self.shared.resumed.notify_all();
         }
         // The accept thread sits in accept(): a throwaway connection wakes it up.
         let woken =
@@ -390,6 +431,9 @@ fn exec_loop(
     let mut session = Session::new(id, peer, shared.addr.port());
     let mut out = Vec::new();
     while let Ok(incoming) = rx.recv() {
+        if !shared.hold_while_paused() {
+            break;
+        }
         let (reply, close, silent) = match incoming {
             Incoming::Command(args) => match shared.handle(&mut session, &args, closed) {
                 Step::Reply(reply) => (reply, false, session.silenced()),
@@ -848,6 +892,52 @@ mod tests {
             TcpStream::connect(("127.0.0.1", port)).is_err(),
             "the port refuses connections"
         );
+    }
+
+    #[test]
+    fn a_paused_store_accepts_but_answers_only_once_resumed() {
+        let server = KvServer::start(0).unwrap();
+        let mut c = Client::connect(&server);
+        assert_eq!(c.call("PING"), Reply::Simple("PONG"));
+        server.pause();
+        assert!(server.is_paused());
+        // A new connection is accepted; its command waits.
+        let stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        (&stream).write_all(b"SET k v\r\n").unwrap();
+        let mut buf = [0u8; 16];
+        let err = (&stream).read(&mut buf).unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ),
+            "{err}"
+        );
+        assert_eq!(server.writes(), 0);
+        server.resume();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let n = (&stream).read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"+OK\r\n");
+        assert_eq!(server.get("k").as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn a_paused_store_can_be_dropped_and_its_port_bound_again() {
+        let server = KvServer::start(0).unwrap();
+        let port = server.port();
+        let mut c = Client::connect(&server);
+        server.pause();
+        c.send("PING");
+        drop(server);
+        assert!(c.is_closed());
+        let again = KvServer::start(port).expect("the same port binds again");
+        let mut c = Client::connect(&again);
+        assert_eq!(c.call("PING"), Reply::Simple("PONG"));
     }
 
     #[test]
