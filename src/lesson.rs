@@ -3,6 +3,7 @@
 //! Pure data: nothing here runs anything. Every problem found is reported as
 //! `file:line: what is wrong`, and all problems of a pack are reported at once.
 
+pub mod challenge;
 pub mod diff;
 pub mod step;
 
