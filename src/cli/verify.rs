@@ -103,7 +103,13 @@ pub fn judge(
 
 /// Challenge mode's starter (markers stripped, written at `dir`) must hold no marker, be valid
 /// Python, and fail every check the guided starter must fail.
-fn judge_challenge(lesson: &Lesson, report: &LessonReport, dir: &Path, found: &mut Findings, p: Paint) {
+fn judge_challenge(
+    lesson: &Lesson,
+    report: &LessonReport,
+    dir: &Path,
+    found: &mut Findings,
+    p: Paint,
+) {
     let before = found.problems.len();
     let stripped = crate::lesson::challenge::strip_files(&lesson.starter);
     let mut python = Vec::new();
@@ -284,7 +290,12 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
     // Challenge mode's starters: the same files with their `Factor N` markers stripped.
     let stripped: std::collections::BTreeMap<String, Files> = lessons
         .iter()
-        .map(|l| (l.dir_name.clone(), crate::lesson::challenge::strip_files(&l.starter)))
+        .map(|l| {
+            (
+                l.dir_name.clone(),
+                crate::lesson::challenge::strip_files(&l.starter),
+            )
+        })
         .collect();
     // Per lesson: starter, solution, challenge starter, then each variant.
     let mut jobs_dirs = Vec::new();

@@ -229,7 +229,7 @@ pub fn lesson_text(md: &str, mode: Mode) -> String {
 /// What stands where "What to change" was.
 const CHALLENGE_NOTE: &str = "\nChallenge mode: the steps are not listed, and the starter's \
 comments no longer point at the flaw. Read the code, run it, check it; the hints (`h`) are \
-there when you are stuck. `m` on the map goes back to guided mode.\n\n";
+there when you are stuck. `C` on the map goes back to guided mode.\n\n";
 
 #[cfg(test)]
 mod tests {

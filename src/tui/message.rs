@@ -139,7 +139,10 @@ pub enum Effect {
     RenderText {
         lesson: usize,
         width: u16,
+        mode: crate::lesson::challenge::Mode,
     },
+    /// Keep the mode and rewrite the untouched starter files to match it.
+    SetMode(crate::lesson::challenge::Mode),
     /// Highlight a file's text, off the UI thread.
     HighlightFile {
         name: String,

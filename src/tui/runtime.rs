@@ -145,11 +145,24 @@ impl Runtime {
                 };
                 vec![Message::LessonReset(r)]
             }
-            Effect::RenderText { lesson, width } => {
+            Effect::SetMode(mode) => match &self.workspace {
+                Some(ws) => match ws.set_mode(&self.pack, mode) {
+                    Ok(_) => Vec::new(),
+                    Err(e) => vec![Message::Failed(format!("Could not set the mode: {e:#}"))],
+                },
+                None => Vec::new(),
+            },
+            Effect::RenderText {
+                lesson,
+                width,
+                mode,
+            } => {
                 let pack = Arc::clone(&self.pack);
                 let tx = self.tx.clone();
                 std::thread::spawn(move || {
-                    let lines = super::markdown::render(&pack.lessons[lesson].text, width, true);
+                    let text =
+                        crate::lesson::challenge::lesson_text(&pack.lessons[lesson].text, mode);
+                    let lines = super::markdown::render(&text, width, true);
                     let _ = tx.send(Message::TextRendered {
                         lesson,
                         width,

@@ -82,6 +82,13 @@ fn footer(m: &Model, f: &mut Frame<'_>, area: Rect, keys: &[(&str, &str)]) {
             ("watch off", palette::dim())
         };
         vec![Span::styled(format!(" {label} "), style)]
+    } else if m.screen == Screen::Map {
+        // Which mode the lessons open in.
+        let style = match m.mode {
+            crate::lesson::challenge::Mode::Guided => palette::dim(),
+            crate::lesson::challenge::Mode::Challenge => Style::new().fg(palette::ACCENT),
+        };
+        vec![Span::styled(format!(" {} ", m.mode.label()), style)]
     } else {
         Vec::new()
     };
@@ -393,6 +400,13 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
         &[
             ("↑↓", "choose"),
             ("Enter", "open"),
+            (
+                "C",
+                match m.mode {
+                    crate::lesson::challenge::Mode::Guided => "challenge mode",
+                    crate::lesson::challenge::Mode::Challenge => "guided mode",
+                },
+            ),
             ("?", "help"),
             ("q", "quit"),
         ],
@@ -1433,6 +1447,7 @@ fn help_lines() -> Vec<Line<'static>> {
         ("y  Y", "copy / show the failed commands"),
         ("n p", "next / previous lesson"),
         ("Esc m", "back to the lesson map"),
+        ("C (map)", "guided / challenge mode"),
         ("mouse wheel", "scroll the pane under the pointer"),
         ("q  Ctrl-C", "quit"),
     ];
