@@ -193,6 +193,23 @@ pub fn lesson_text(md: &str, mode: Mode) -> String {
     if mode == Mode::Guided {
         return md.to_string();
     }
+    challenge_text(md)
+}
+
+/// The lesson text as shown in the lesson view: as `mode` shows it, then where to read the
+/// factor in the manifesto.
+pub fn lesson_view_text(lesson: &super::Lesson, mode: Mode) -> String {
+    let mut text = lesson_text(&lesson.text, mode);
+    text.push_str(&format!(
+        "\n\n## In the manifesto\n\nFactor {}: <{}>\n\nAll twelve: <{}>\n",
+        lesson.factor,
+        lesson.link,
+        super::MANIFESTO
+    ));
+    text
+}
+
+fn challenge_text(md: &str) -> String {
     let mut out = String::with_capacity(md.len());
     let mut skipping = false;
     let mut fence: Option<&str> = None;
@@ -234,6 +251,14 @@ there when you are stuck. `C` on the map goes back to guided mode.\n\n";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lesson_view_links_the_factor_and_the_manifesto() {
+        let pack = crate::lesson::Pack::embedded().unwrap();
+        let text = lesson_view_text(&pack.lessons[2], Mode::Guided);
+        assert!(text.contains("<https://12factor.net/config>"), "{text}");
+        assert!(text.contains("<https://12factor.net>"), "{text}");
+    }
 
     #[test]
     fn a_comment_block_goes_with_its_continuation_and_nothing_else() {

@@ -337,7 +337,7 @@ impl Model {
 
     /// Lesson `index`'s text as the mode shows it (challenge: no "What to change").
     pub fn lesson_text(&self, index: usize) -> String {
-        crate::lesson::challenge::lesson_text(&self.pack.lessons[index].text, self.mode)
+        crate::lesson::challenge::lesson_view_text(&self.pack.lessons[index], self.mode)
     }
 
     /// The open lesson's catalog entry.

@@ -161,7 +161,7 @@ impl Runtime {
                 let tx = self.tx.clone();
                 std::thread::spawn(move || {
                     let text =
-                        crate::lesson::challenge::lesson_text(&pack.lessons[lesson].text, mode);
+                        crate::lesson::challenge::lesson_view_text(&pack.lessons[lesson], mode);
                     let lines = super::markdown::render(&text, width, true);
                     let _ = tx.send(Message::TextRendered {
                         lesson,

@@ -934,7 +934,7 @@ fn rewrap(m: &mut Model) -> Vec<Effect> {
     if v.text_width != width {
         let old = v.text.len().max(1);
         v.text = markdown::render(
-            &crate::lesson::challenge::lesson_text(&lesson.text, m.mode),
+            &crate::lesson::challenge::lesson_view_text(&lesson, m.mode),
             width,
             false,
         );

@@ -1208,7 +1208,14 @@ fn popup(
 fn overlay(m: &Model, f: &mut Frame<'_>, area: Rect, o: &Overlay) {
     let lesson = m.current();
     match o {
-        Overlay::Help => popup(f, area, "Keys", help_lines(), 64, palette::border(true)),
+        Overlay::Help => popup(
+            f,
+            area,
+            "Keys · the manifesto: https://12factor.net",
+            help_lines(),
+            64,
+            palette::border(true),
+        ),
         Overlay::Confirm(c) => {
             let q = match c {
                 Confirm::Quit => {
