@@ -760,7 +760,11 @@ PORT=5050 python3 app.py
         let mut open: Option<&str> = None;
         let mut reopen = false;
         for l in lines {
-            let piece = if open.is_some() { l.trim_start() } else { l.as_str() };
+            let piece = if open.is_some() {
+                l.trim_start()
+            } else {
+                l.as_str()
+            };
             // ` \\`: broken at a blank. A bare `\\` breaks a word too long for the line (the
             // shell drops backslash-newline there as well, inside double quotes included).
             // A single-quoted word is broken by closing it, `\\`, and opening it again.
