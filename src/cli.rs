@@ -153,6 +153,14 @@ pub enum Command {
     },
     /// Add the pack's new lessons to this workspace (your files and progress stay as they are).
     Update,
+    /// Print the workspace's mode, or set it: `guided` (the default: starters mark each flaw
+    /// and lessons list what to change) or `challenge` (no markers, no steps: only the hints).
+    ///
+    /// Setting it rewrites the starter files you have not changed; your edits stay.
+    Mode {
+        #[arg(value_enum)]
+        mode: Option<crate::lesson::challenge::Mode>,
+    },
     /// Check that this machine can run the tutorial.
     Doctor,
     /// Audit your own app against the twelve factors: the course's probes, run on any

@@ -3,6 +3,7 @@
 //! Pure data: nothing here runs anything. Every problem found is reported as
 //! `file:line: what is wrong`, and all problems of a pack are reported at once.
 
+pub mod challenge;
 pub mod diff;
 pub mod step;
 
@@ -21,6 +22,32 @@ pub use step::{Step, StepSpec};
 
 static EMBEDDED_LESSONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/lessons");
 static EMBEDDED_APPS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/sandbox-apps");
+
+/// The manifesto.
+pub const MANIFESTO: &str = "https://12factor.net";
+
+/// The manifesto's page of factor `n` (1..=12), or its front page.
+pub fn manifesto_page(n: u8) -> &'static str {
+    const PAGES: [&str; 12] = [
+        "https://12factor.net/codebase",
+        "https://12factor.net/dependencies",
+        "https://12factor.net/config",
+        "https://12factor.net/backing-services",
+        "https://12factor.net/build-release-run",
+        "https://12factor.net/processes",
+        "https://12factor.net/port-binding",
+        "https://12factor.net/concurrency",
+        "https://12factor.net/disposability",
+        "https://12factor.net/dev-prod-parity",
+        "https://12factor.net/logs",
+        "https://12factor.net/admin-processes",
+    ];
+    usize::from(n)
+        .checked_sub(1)
+        .and_then(|i| PAGES.get(i))
+        .copied()
+        .unwrap_or(MANIFESTO)
+}
 
 /// Files by path relative to their folder (always with `/`).
 pub type Files = BTreeMap<String, Vec<u8>>;
@@ -137,6 +164,8 @@ pub struct Lesson {
     pub title: String,
     pub summary: String,
     pub hints: Vec<String>,
+    /// The manifesto's page for this lesson (`link` in lesson.toml, else the factor's page).
+    pub link: String,
     /// The lesson text (markdown).
     pub text: String,
     pub run: RunSpec,
@@ -730,6 +759,8 @@ struct RawLesson {
     title: String,
     summary: String,
     hints: Vec<String>,
+    /// The manifesto's page for this lesson (default: 12factor.net's page of its factor).
+    link: Option<String>,
     run: RawRun,
     #[serde(default)]
     verify: RawVerify,
@@ -942,6 +973,15 @@ impl LessonFiles<'_> {
             Some(l) => l.get_ref().trim().to_string(),
             None => roman(u32::from(number)),
         };
+        if let Some(link) = &raw.link {
+            let host = link.strip_prefix("https://").unwrap_or("");
+            if host.is_empty() || host.starts_with('/') || link.chars().any(char::is_whitespace) {
+                problem(
+                    Some(find_line(&text, "link")),
+                    format!("link `{link}` is not an https:// address"),
+                );
+            }
+        }
         if raw.hints.is_empty() {
             problem(
                 Some(find_line(&text, "hints")),
@@ -1276,6 +1316,9 @@ impl LessonFiles<'_> {
             title: raw.title,
             summary: raw.summary,
             hints: raw.hints,
+            link: raw
+                .link
+                .unwrap_or_else(|| manifesto_page(factor.unwrap_or(0)).to_string()),
             text: text_md,
             run: RunSpec {
                 proc: raw.run.proc,
@@ -1899,6 +1942,35 @@ expect = { status = 200, json = { clicks = 0 } }
             .iter()
             .map(ToString::to_string)
             .collect()
+    }
+
+    #[test]
+    fn a_lesson_links_its_factor_or_its_own_https_page() {
+        let pack = pack_with(GOOD).unwrap();
+        assert_eq!(pack.lessons[0].link, manifesto_page(pack.lessons[0].factor.unwrap_or(0)));
+        let own = GOOD.replace(
+            "summary = \"S\"",
+            "summary = \"S\"\nlink = \"https://example.org/config\"",
+        );
+        assert_eq!(
+            pack_with(&own).unwrap().lessons[0].link,
+            "https://example.org/config"
+        );
+        let bad = GOOD.replace(
+            "summary = \"S\"",
+            "summary = \"S\"\nlink = \"http://example.org\"",
+        );
+        let p = problems(&bad);
+        assert!(
+            p.iter().any(|p| p.contains("is not an https:// address")),
+            "{p:?}"
+        );
+        let embedded = Pack::embedded().unwrap();
+        assert_eq!(embedded.lessons[2].link, "https://12factor.net/config");
+        assert_eq!(
+            embedded.lessons[11].link,
+            "https://12factor.net/admin-processes"
+        );
     }
 
     #[test]

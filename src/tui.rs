@@ -82,6 +82,7 @@ pub fn run(workspace: Option<&Path>, lessons: Option<&Path>) -> anyhow::Result<E
     model.editor = runtime::editor_command();
     if let Some(w) = &ws {
         model.use_settings(&w.tui_settings());
+        model.mode = w.mode();
     }
 
     let input = input::Input::spawn(tx.clone());

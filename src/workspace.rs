@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::check::LessonReport;
+use crate::lesson::challenge::{self, Mode};
 use crate::lesson::{Lesson, Pack};
 
 /// The folder holding settings and progress.
@@ -210,6 +211,8 @@ impl ProgressChange {
 struct Settings {
     /// A lesson pack folder given at `init` (absent: the built-in lessons).
     lessons: Option<PathBuf>,
+    /// Guided (the default) or challenge: how much help the starters and lessons give.
+    mode: Mode,
     /// The tutorial's own settings (`[tui]`).
     tui: TuiSettings,
 }
@@ -322,37 +325,64 @@ impl Workspace {
         self.state_dir().join("config.toml")
     }
 
-    /// The TUI's settings (the defaults when the file or its `[tui]` table is missing).
-    pub fn tui_settings(&self) -> TuiSettings {
+    fn settings(&self) -> Settings {
         std::fs::read_to_string(self.config_path())
             .ok()
             .and_then(|t| toml::from_str::<Settings>(&t).ok())
-            .map(|s| s.tui)
             .unwrap_or_default()
     }
 
     /// Record `pack` as the workspace's lesson pack (relative to the workspace where it can
     /// be), keeping everything else the file holds.
     pub fn save_pack(&self, pack: &Path) -> anyhow::Result<()> {
-        let path = self.config_path();
-        let mut table: toml::Table = match std::fs::read_to_string(&path) {
-            Ok(t) => {
-                toml::from_str(&t).with_context(|| format!("cannot read `{}`", path.display()))?
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
-            Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
-        };
         let pack = pack.canonicalize()?;
         let shown = relative_to(&self.root, &pack);
-        table.insert(
-            "lessons".into(),
-            toml::Value::String(shown.display().to_string()),
-        );
-        write_atomic(&path, toml::to_string(&table)?.as_bytes())
+        self.save_setting("lessons", toml::Value::String(shown.display().to_string()))
+    }
+
+    /// Guided or challenge (guided when the file does not say).
+    pub fn mode(&self) -> Mode {
+        self.settings().mode
+    }
+
+    /// Keep `mode`, and give every lesson folder the starter files of that mode, where a
+    /// file still is the other mode's starter as written (the learner's edits are never
+    /// touched). Returns how many files were rewritten.
+    pub fn set_mode(&self, pack: &Pack, mode: Mode) -> anyhow::Result<usize> {
+        self.save_setting("mode", toml::Value::try_from(mode)?)?;
+        let mut rewritten = 0;
+        for lesson in &pack.lessons {
+            let dir = self.lesson_dir(lesson);
+            let from = challenge::starter_files(&lesson.starter, mode.toggled());
+            let to = challenge::starter_files(&lesson.starter, mode);
+            for (rel, bytes) in &to {
+                let path = dir.join(rel);
+                if from.get(rel) == Some(bytes)
+                    || std::fs::read(&path).ok() != from.get(rel).cloned()
+                {
+                    continue;
+                }
+                // In place, so the file keeps its permissions.
+                std::fs::write(&path, bytes)
+                    .with_context(|| format!("cannot write `{}`", path.display()))?;
+                rewritten += 1;
+            }
+        }
+        Ok(rewritten)
+    }
+
+    /// The TUI's settings (the defaults when the file or its `[tui]` table is missing).
+    pub fn tui_settings(&self) -> TuiSettings {
+        self.settings().tui
     }
 
     /// Save the TUI's settings, keeping everything else the file holds.
     pub fn save_tui_settings(&self, tui: &TuiSettings) -> anyhow::Result<()> {
+        self.save_setting("tui", toml::Value::try_from(tui)?)
+    }
+
+    /// Set one top-level key of `.twelve/config.toml`, keeping everything else it holds.
+    fn save_setting(&self, key: &str, value: toml::Value) -> anyhow::Result<()> {
         let path = self.config_path();
         let mut table: toml::Table = match std::fs::read_to_string(&path) {
             Ok(t) => {
@@ -361,7 +391,7 @@ impl Workspace {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
             Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
         };
-        table.insert("tui".into(), toml::Value::try_from(tui)?);
+        table.insert(key.into(), value);
         write_atomic(&path, toml::to_string(&table)?.as_bytes())
     }
 
@@ -370,9 +400,11 @@ impl Workspace {
         self.root.join(&lesson.dir_name)
     }
 
+    /// Write a lesson's starter as the workspace's mode shows it.
     fn write_starter(&self, pack: &Pack, lesson: &Lesson) -> anyhow::Result<()> {
         let dir = self.lesson_dir(lesson);
-        crate::sandbox::write_files(&dir, pack.shared.iter().chain(&lesson.starter))
+        let starter = challenge::starter_files(&lesson.starter, self.mode());
+        crate::sandbox::write_files(&dir, pack.shared.iter().chain(&starter))
             .with_context(|| format!("cannot write `{}`", dir.display()))
     }
 
@@ -597,6 +629,59 @@ mod tests {
         assert_eq!(ws.tui_settings(), mine);
         let ws = Workspace::open(tmp.path().to_path_buf());
         assert_eq!(ws.lessons, Some(PathBuf::from("/packs/mine")));
+    }
+
+    #[test]
+    fn the_mode_is_kept_and_rewrites_only_untouched_starter_files() {
+        let pack = Pack::embedded().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = Workspace::init(&tmp.path().join("ws"), &pack, None).unwrap();
+        assert_eq!(ws.mode(), Mode::Guided);
+        let config = &pack.lessons[2];
+        let app = ws.lesson_dir(config).join("app.py");
+        let ports = &pack.lessons[6];
+        let edited = ws.lesson_dir(ports).join("app.py");
+        std::fs::write(&edited, "# Factor VII (Port binding): my own notes\n").unwrap();
+        assert!(
+            std::fs::read_to_string(&app)
+                .unwrap()
+                .contains("# Factor III")
+        );
+
+        let n = ws.set_mode(&pack, Mode::Challenge).unwrap();
+        assert!(n >= 12, "{n} files rewritten");
+        assert_eq!(Workspace::open(ws.root.clone()).mode(), Mode::Challenge);
+        assert!(
+            !std::fs::read_to_string(&app)
+                .unwrap()
+                .contains("Factor III")
+        );
+        // The learner's own file is theirs.
+        assert_eq!(
+            std::fs::read_to_string(&edited).unwrap(),
+            "# Factor VII (Port binding): my own notes\n"
+        );
+        // A reset in challenge mode writes the stripped starter; settings survive.
+        ws.save_tui_settings(&TuiSettings::default()).unwrap();
+        ws.reset_lesson(&pack, ports).unwrap();
+        assert!(
+            !std::fs::read_to_string(&edited)
+                .unwrap()
+                .contains("Factor VII")
+        );
+        assert_eq!(ws.mode(), Mode::Challenge);
+
+        ws.set_mode(&pack, Mode::Guided).unwrap();
+        assert!(
+            std::fs::read_to_string(&app)
+                .unwrap()
+                .contains("# Factor III")
+        );
+        assert!(
+            std::fs::read_to_string(&edited)
+                .unwrap()
+                .contains("# Factor VII")
+        );
     }
 
     #[test]

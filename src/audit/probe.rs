@@ -634,6 +634,7 @@ impl Engine {
             title: "twelve audit".into(),
             summary: String::new(),
             hints: Vec::new(),
+            link: String::new(),
             text: String::new(),
             run: RunSpec::default(),
             checks: Vec::new(),

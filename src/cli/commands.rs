@@ -99,6 +99,7 @@ pub fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             }
             update(&env)
         }
+        Command::Mode { mode } => set_mode(&Env::open(&cli)?, mode),
         Command::Doctor => Ok(doctor(&cli)),
         Command::Audit {
             dir,
@@ -967,4 +968,21 @@ fn audit(
         Paint::detect().on,
         &cancel,
     ))
+}
+
+/// `twelve mode [guided|challenge]`: print the mode, or set it.
+fn set_mode(env: &Env, mode: Option<crate::lesson::challenge::Mode>) -> anyhow::Result<ExitCode> {
+    let Some(mode) = mode else {
+        println!("{}", env.ws.mode().describe());
+        return Ok(ExitCode::SUCCESS);
+    };
+    let rewritten = env.ws.set_mode(&env.pack, mode)?;
+    println!("{}", mode.describe());
+    println!(
+        "{rewritten} starter file{} you had not changed now {} the {} way.",
+        if rewritten == 1 { "" } else { "s" },
+        if rewritten == 1 { "reads" } else { "read" },
+        mode.label()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -101,6 +101,70 @@ pub fn judge(
     Findings { problems, lines }
 }
 
+/// Challenge mode's starter (markers stripped, written at `dir`) must hold no marker, be valid
+/// Python, and fail every check the guided starter must fail.
+fn judge_challenge(
+    lesson: &Lesson,
+    report: &LessonReport,
+    dir: &Path,
+    found: &mut Findings,
+    p: Paint,
+) {
+    let before = found.problems.len();
+    let stripped = crate::lesson::challenge::strip_files(&lesson.starter);
+    let mut python = Vec::new();
+    for (rel, bytes) in &stripped {
+        let text = String::from_utf8_lossy(bytes);
+        for line in crate::lesson::challenge::markers_left(&text) {
+            found.problems.push(format!(
+                "challenge starter {rel}:{line} still holds a `Factor N` marker"
+            ));
+        }
+        if crate::check::files::is_python(rel) {
+            python.push(dir.join(rel));
+        }
+    }
+    if !python.is_empty() {
+        let out = crate::sandbox::Python::get().ok().and_then(|py| {
+            std::process::Command::new(&py.path)
+                .arg("-c")
+                .arg("import ast, sys\nfor f in sys.argv[1:]:\n    ast.parse(open(f, encoding='utf-8').read(), f)")
+                .args(&python)
+                .output()
+                .ok()
+        });
+        match out {
+            Some(o) if o.status.success() => {}
+            Some(o) => found.problems.push(format!(
+                "challenge starter (markers stripped) is not valid Python: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            None => found
+                .problems
+                .push("challenge starter: python3 could not parse it".into()),
+        }
+    }
+    for sf in &lesson.starter_fails {
+        match report.checks.iter().find(|c| c.id == sf.check) {
+            Some(c) if c.outcome == Outcome::Failed => {}
+            Some(c) => found.problems.push(format!(
+                "challenge starter (markers stripped) should fail `{}`, but it ended as {:?}",
+                c.id, c.outcome
+            )),
+            None => found
+                .problems
+                .push(format!("challenge starter: no check `{}` ran", sf.check)),
+        }
+    }
+    if found.problems.len() == before {
+        found.lines.push(format!(
+            "{} challenge starter (markers stripped) is valid Python and fails the same {} checks",
+            p.green("✓"),
+            lesson.starter_fails.len()
+        ));
+    }
+}
+
 /// What `lessons verify` covers and shows.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -224,12 +288,23 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
     };
     crate::sandbox::Python::get()?;
     let tmp = crate::sandbox::owned_tempdir(crate::sandbox::VERIFY_PREFIX)?;
-    // Per lesson: starter, solution, then each variant.
+    // Challenge mode's starters: the same files with their `Factor N` markers stripped.
+    let stripped: std::collections::BTreeMap<String, Files> = lessons
+        .iter()
+        .map(|l| {
+            (
+                l.dir_name.clone(),
+                crate::lesson::challenge::strip_files(&l.starter),
+            )
+        })
+        .collect();
+    // Per lesson: starter, solution, challenge starter, then each variant.
     let mut jobs_dirs = Vec::new();
     for l in &lessons {
         let mut sets: Vec<(String, &crate::lesson::Files)> = vec![
             (format!("starter-{}", l.dir_name), &l.starter),
             (format!("solution-{}", l.dir_name), &l.solution),
+            (format!("challenge-{}", l.dir_name), &stripped[&l.dir_name]),
         ];
         if opts.variants {
             for v in &l.variants {
@@ -261,8 +336,11 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
     for l in &lessons {
         let starter = &reports[at];
         let solution = &reports[at + 1];
-        at += 2;
+        let challenge = &reports[at + 2];
+        let challenge_dir = &jobs_dirs[at + 2].1;
+        at += 3;
         let mut found = judge(l, starter, solution, p);
+        judge_challenge(l, challenge, challenge_dir, &mut found, p);
         let (rule_lines, rule_problems) = judge_rules(l, p, opts.verbose);
         found.lines.extend(rule_lines);
         found.problems.extend(rule_problems);

@@ -753,6 +753,108 @@ PORT=5050 python3 app.py
         assert!(checked > 100, "{checked}");
     }
 
+    /// Lines as a shell reads them: a line ending in ` \\` goes on with the next one, whose
+    /// leading blanks are the renderer's (or the author's) indent.
+    fn joined(lines: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut open: Option<&str> = None;
+        let mut reopen = false;
+        for l in lines {
+            let piece = if open.is_some() {
+                l.trim_start()
+            } else {
+                l.as_str()
+            };
+            // ` \\`: broken at a blank. A bare `\\` breaks a word too long for the line (the
+            // shell drops backslash-newline there as well, inside double quotes included).
+            // A single-quoted word is broken by closing it, `\\`, and opening it again.
+            let piece = match (reopen, piece.strip_prefix('\'')) {
+                (true, Some(p)) => p,
+                _ => piece,
+            };
+            reopen = piece.ends_with("'\\");
+            let (piece, more) = match piece.strip_suffix(" \\") {
+                Some(p) => (p.trim_end(), Some(" ")),
+                None => match piece.strip_suffix("'\\").filter(|_| reopen) {
+                    Some(p) => (p, Some("")),
+                    None => match piece.strip_suffix('\\') {
+                        Some(p) => (p, Some("")),
+                        None => (piece, None),
+                    },
+                },
+            };
+            match (out.last_mut(), open) {
+                (Some(last), Some(glue)) => {
+                    last.push_str(glue);
+                    last.push_str(piece);
+                }
+                _ => out.push(piece.to_string()),
+            }
+            open = more;
+        }
+        out
+    }
+
+    /// Each line as (command, comment): the renderer may close up the blanks that align a
+    /// comment into a column, which the shell never sees; everything else must be exact.
+    /// A comment that does not fit beside its command goes on a line of its own below it.
+    /// Commands must be exact; comments keep their words.
+    fn split_comments(lines: &[String]) -> (Vec<String>, Vec<String>) {
+        let mut q = code::Quote::default();
+        let (mut cmds, mut notes) = (Vec::new(), Vec::new());
+        for l in lines {
+            let chars: Vec<char> = l.chars().collect();
+            let (_, comment) = code::scan(&chars, &mut q);
+            let at = comment.unwrap_or(chars.len());
+            let cmd: String = chars[..at].iter().collect();
+            let note: String = chars[at..].iter().collect();
+            if !cmd.trim().is_empty() {
+                cmds.push(cmd.trim_end().to_string());
+            }
+            // A long comment wraps onto further `#` lines: its words are what matter.
+            notes.extend(
+                note.split_whitespace()
+                    .map(|w| w.trim_start_matches('#'))
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string),
+            );
+        }
+        (cmds, notes)
+    }
+
+    /// The "done when": what a learner copies off the lesson pane, at the pane's widths
+    /// for 120×40, 100×30 and 80×24 and at a narrow 40, joins to exactly lesson.md's command.
+    #[test]
+    fn copying_a_shell_block_off_the_screen_gives_the_command_in_lesson_md() {
+        let pack = crate::lesson::Pack::embedded().unwrap();
+        let widths = [
+            crate::tui::layout::text_width(120, 40, false),
+            crate::tui::layout::text_width(100, 30, false),
+            crate::tui::layout::text_width(80, 24, false),
+            40,
+        ];
+        let mut checked = 0;
+        for lesson in &pack.lessons {
+            let source = shell_blocks(&lesson.text);
+            for width in widths {
+                let shown = rendered_blocks(&render(&lesson.text, width, false));
+                assert_eq!(shown.len(), source.len(), "{} at {width}", lesson.dir_name);
+                for (src, got) in source.iter().zip(&shown) {
+                    let Some(src) = src else { continue };
+                    assert_eq!(
+                        split_comments(&joined(got)),
+                        split_comments(&joined(src)),
+                        "{} at width {width}, as shown:\n{}",
+                        lesson.dir_name,
+                        got.join("\n")
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 50, "{checked}");
+    }
+
     #[test]
     fn prose_never_starts_a_line_with_punctuation() {
         let pack = crate::lesson::Pack::embedded().unwrap();

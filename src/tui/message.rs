@@ -148,7 +148,10 @@ pub enum Effect {
         width: u16,
         /// The markdown to render (the text may have changed since the pack was loaded).
         text: String,
+        mode: crate::lesson::challenge::Mode,
     },
+    /// Keep the mode and rewrite the untouched starter files to match it.
+    SetMode(crate::lesson::challenge::Mode),
     /// Highlight a file's text, off the UI thread.
     HighlightFile {
         name: String,

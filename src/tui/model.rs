@@ -263,6 +263,8 @@ pub struct Model {
     pub watch: bool,
     /// Wrap long lines in the file viewer instead of scrolling sideways (kept too).
     pub wrap: bool,
+    /// Guided or challenge (kept in the workspace's settings; `C` on the map switches).
+    pub mode: crate::lesson::challenge::Mode,
     /// The editor `e` opens.
     pub editor: Editor,
     /// The fallback editor the learner was told about (kept, so it is said once).
@@ -310,6 +312,7 @@ impl Model {
             size,
             watch: true,
             wrap: false,
+            mode: crate::lesson::challenge::Mode::Guided,
             editor: Editor::default(),
             editor_explained: None,
             color: ColorMode::TrueColor,
@@ -321,6 +324,12 @@ impl Model {
             quit: false,
             next_id: 1,
         }
+    }
+
+    /// Lesson `index`'s text as the mode shows it (challenge: no "What to change").
+    pub fn lesson_text(&self, index: usize) -> String {
+        let lesson = &self.pack.lessons[index];
+        crate::lesson::challenge::lesson_view_text(lesson, &lesson.text, self.mode)
     }
 
     /// The open lesson's catalog entry.

@@ -171,13 +171,24 @@ impl Runtime {
                 };
                 vec![Message::LessonReset(r)]
             }
+            Effect::SetMode(mode) => match &self.workspace {
+                Some(ws) => match ws.set_mode(&self.pack, mode) {
+                    Ok(_) => Vec::new(),
+                    Err(e) => vec![Message::Failed(format!("Could not set the mode: {e:#}"))],
+                },
+                None => Vec::new(),
+            },
             Effect::RenderText {
                 lesson,
                 width,
                 text,
+                mode,
             } => {
+                let pack = Arc::clone(&self.pack);
                 let tx = self.tx.clone();
                 std::thread::spawn(move || {
+                    let text =
+                        crate::lesson::challenge::lesson_view_text(&pack.lessons[lesson], &text, mode);
                     let lines = super::markdown::render(&text, width, true);
                     let _ = tx.send(Message::TextRendered {
                         lesson,

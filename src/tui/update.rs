@@ -347,6 +347,14 @@ fn map_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             return Vec::new();
         }
         KeyCode::Char('?') => m.overlay = Some(Overlay::Help),
+        KeyCode::Char('C') if m.workspace.is_some() => {
+            m.mode = m.mode.toggled();
+            m.flash = Some(format!(
+                "Mode: {}. Starter files you have not changed are rewritten to match.",
+                m.mode.describe()
+            ));
+            return vec![Effect::SetMode(m.mode)];
+        }
         KeyCode::Char('q') => return ask_quit(m),
         // The map is the top: Esc has nowhere to go back to, and must not quit (a learner
         // presses it twice to leave a lesson). It only puts the welcome away.
@@ -374,7 +382,7 @@ pub fn open_lesson(m: &mut Model, index: usize) -> Vec<Effect> {
     let view = LessonView {
         index,
         dir: dir.clone(),
-        text: markdown::render(&lesson.text, width, false),
+        text: markdown::render(&m.lesson_text(index), width, false),
         text_width: width,
         text_coloured: false,
         files: Vec::new(),
@@ -403,6 +411,7 @@ pub fn open_lesson(m: &mut Model, index: usize) -> Vec<Effect> {
             lesson: index,
             width,
             text: lesson.text.clone(),
+            mode: m.mode,
         });
     }
     if let crate::lesson::PackSource::Dir(d) = &m.pack.source {
@@ -944,7 +953,11 @@ fn rewrap(m: &mut Model) -> Vec<Effect> {
     }
     if v.text_width != width {
         let old = v.text.len().max(1);
-        v.text = markdown::render(&lesson.text, width, false);
+        v.text = markdown::render(
+            &crate::lesson::challenge::lesson_view_text(&lesson, &lesson.text, m.mode),
+            width,
+            false,
+        );
         v.text_width = width;
         v.text_coloured = false;
         // Keep roughly the same place in the text.
@@ -956,6 +969,7 @@ fn rewrap(m: &mut Model) -> Vec<Effect> {
             lesson: v.index,
             width,
             text: lesson.text.clone(),
+            mode: m.mode,
         }]
     } else {
         Vec::new()

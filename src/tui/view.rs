@@ -80,6 +80,13 @@ fn footer(m: &Model, f: &mut Frame<'_>, area: Rect, keys: &[(&str, &str)]) {
             ("watch off", palette::dim())
         };
         vec![Span::styled(format!(" {label} "), style)]
+    } else if m.screen == Screen::Map {
+        // Which mode the lessons open in.
+        let style = match m.mode {
+            crate::lesson::challenge::Mode::Guided => palette::dim(),
+            crate::lesson::challenge::Mode::Challenge => Style::new().fg(palette::ACCENT),
+        };
+        vec![Span::styled(format!(" {} ", m.mode.label()), style)]
     } else {
         Vec::new()
     };
@@ -390,6 +397,13 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
         &[
             ("↑↓", "choose"),
             ("Enter", "open"),
+            (
+                "C",
+                match m.mode {
+                    crate::lesson::challenge::Mode::Guided => "challenge mode",
+                    crate::lesson::challenge::Mode::Challenge => "guided mode",
+                },
+            ),
             ("?", "help"),
             ("q", "quit"),
         ],
@@ -1197,7 +1211,14 @@ fn popup(
 fn overlay(m: &Model, f: &mut Frame<'_>, area: Rect, o: &Overlay) {
     let lesson = m.current();
     match o {
-        Overlay::Help => popup(f, area, "Keys", help_lines(), 64, palette::border(true)),
+        Overlay::Help => popup(
+            f,
+            area,
+            "Keys · the manifesto: https://12factor.net",
+            help_lines(),
+            64,
+            palette::border(true),
+        ),
         Overlay::Confirm(c) => {
             let q = match c {
                 Confirm::Quit => {
@@ -1434,6 +1455,7 @@ fn help_lines() -> Vec<Line<'static>> {
         ("y  Y", "copy / show the failed commands"),
         ("n p", "next / previous lesson"),
         ("Esc m", "back to the lesson map"),
+        ("C (map)", "guided / challenge mode"),
         ("mouse wheel", "scroll the pane under the pointer"),
         ("q  Ctrl-C", "quit"),
     ];

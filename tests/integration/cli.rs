@@ -772,3 +772,54 @@ fn twelve_run_attaches_the_learners_own_redis() {
     assert!(out.contains("REDIS_URL from your environment"), "{out}");
     let _ = redis.kill();
 }
+
+#[test]
+fn mode_prints_and_sets_challenge_which_strips_the_markers_and_reset_keeps_it() {
+    let (_tmp, ws) = workspace();
+    let app = ws.join("03-config/app.py");
+    assert!(
+        std::fs::read_to_string(&app)
+            .unwrap()
+            .contains("# Factor III")
+    );
+    Twelve::new(&ws)
+        .args(&["mode"])
+        .run()
+        .code(0)
+        .stdout_has("guided");
+    Twelve::new(&ws)
+        .args(&["mode", "challenge"])
+        .run()
+        .code(0)
+        .stdout_has("challenge")
+        .stdout_has("starter files you had not changed");
+    assert!(
+        !std::fs::read_to_string(&app)
+            .unwrap()
+            .contains("Factor III")
+    );
+    Twelve::new(&ws)
+        .args(&["mode"])
+        .run()
+        .code(0)
+        .stdout_has("challenge");
+    std::fs::write(&app, "print('mine')\n").unwrap();
+    Twelve::new(&ws)
+        .args(&["reset", "3", "--yes"])
+        .run()
+        .code(0);
+    let reset = std::fs::read_to_string(&app).unwrap();
+    assert!(
+        reset.contains("CONFIGS") && !reset.contains("Factor III"),
+        "{reset}"
+    );
+    let config = std::fs::read_to_string(ws.join(".twelve/config.toml")).unwrap();
+    assert!(config.contains("mode = \"challenge\""), "{config}");
+    Twelve::new(&ws).args(&["mode", "guided"]).run().code(0);
+    assert!(
+        std::fs::read_to_string(&app)
+            .unwrap()
+            .contains("# Factor III")
+    );
+    Twelve::new(&ws).args(&["mode", "hard"]).run().code(2);
+}

@@ -629,3 +629,78 @@ fn sigkill_of_the_tui_with_a_run_panel_open_leaves_nothing() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The lesson column of a screen row: between the pane's left border and its right one, without
+/// the code block's bar.
+fn lesson_column(row: &str) -> Option<String> {
+    let inner = row.split('│').nth(1)?;
+    Some(inner.trim().strip_prefix('▏')?.trim_end().to_string())
+}
+
+#[test]
+fn a_long_shell_command_copied_off_the_screen_is_the_one_in_lesson_md() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = init_workspace(tmp.path());
+    let mut tui = Tui::spawn(&ws, &[], 120, 40);
+    tui.wait_for("The twelve factors", Duration::from_secs(10));
+    tui.send("jj\r");
+    tui.wait_for("III. Config", Duration::from_secs(10));
+    let start = "PORT=5050 BASE_URL=https://go.example";
+    let mut screen = tui.screen();
+    for _ in 0..20 {
+        // The whole block in view: its first row well above the pane's bottom.
+        if screen
+            .lines()
+            .position(|r| r.contains(start))
+            .is_some_and(|i| i < 25)
+        {
+            break;
+        }
+        tui.send("j");
+        std::thread::sleep(Duration::from_millis(50));
+        screen = tui.screen();
+    }
+    let screen = tui.wait_for(start, Duration::from_secs(5));
+    let rows: Vec<&str> = screen.lines().collect();
+    let first = rows.iter().position(|r| r.contains(start)).unwrap();
+    let mut command = String::new();
+    for row in &rows[first..] {
+        let Some(piece) = lesson_column(row) else {
+            break;
+        };
+        let piece = if command.is_empty() {
+            piece.as_str()
+        } else {
+            piece.trim_start()
+        };
+        match piece.strip_suffix(" \\") {
+            Some(p) => {
+                command.push_str(p.trim_end());
+                command.push(' ');
+            }
+            None => {
+                command.push_str(piece);
+                break;
+            }
+        }
+    }
+    let md = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons/03-config/lesson.md"),
+    )
+    .unwrap();
+    let block = md
+        .split("```sh\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let expected = block.replace(" \\\n  ", " ").trim().to_string();
+    assert!(
+        expected.contains(start) && expected.contains("links.db"),
+        "{expected}"
+    );
+    assert_eq!(command, expected, "the screen:\n{screen}");
+    tui.send("q");
+    assert!(tui.wait_exit(Duration::from_secs(10)).success());
+}

@@ -703,3 +703,35 @@ fn z_gives_the_focused_pane_the_whole_screen() {
     ch(&mut m, 'z');
     assert!(!m.lesson.as_ref().unwrap().zoom);
 }
+
+#[test]
+fn c_on_the_map_switches_to_challenge_mode_which_hides_what_to_change() {
+    let mut m = fixtures::model();
+    let text = |m: &Model| -> String {
+        m.lesson
+            .as_ref()
+            .unwrap()
+            .text
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    open_lesson(&mut m, 2);
+    assert!(text(&m).contains("What to change") && text(&m).contains("Serve the app from"));
+    ch(&mut m, 'm');
+    let effects = ch(&mut m, 'C');
+    assert_eq!(
+        effects,
+        vec![Effect::SetMode(crate::lesson::challenge::Mode::Challenge)]
+    );
+    assert!(m.flash.as_deref().unwrap_or("").contains("challenge"));
+    open_lesson(&mut m, 2);
+    assert!(text(&m).contains("Challenge mode"), "{}", text(&m));
+    assert!(!text(&m).contains("Serve the app from"), "{}", text(&m));
+    ch(&mut m, 'm');
+    assert_eq!(
+        ch(&mut m, 'C'),
+        vec![Effect::SetMode(crate::lesson::challenge::Mode::Guided)]
+    );
+}
