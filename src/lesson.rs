@@ -1947,7 +1947,10 @@ expect = { status = 200, json = { clicks = 0 } }
     #[test]
     fn a_lesson_links_its_factor_or_its_own_https_page() {
         let pack = pack_with(GOOD).unwrap();
-        assert_eq!(pack.lessons[0].link, manifesto_page(pack.lessons[0].factor.unwrap_or(0)));
+        assert_eq!(
+            pack.lessons[0].link,
+            manifesto_page(pack.lessons[0].factor.unwrap_or(0))
+        );
         let own = GOOD.replace(
             "summary = \"S\"",
             "summary = \"S\"\nlink = \"https://example.org/config\"",

@@ -187,8 +187,11 @@ impl Runtime {
                 let pack = Arc::clone(&self.pack);
                 let tx = self.tx.clone();
                 std::thread::spawn(move || {
-                    let text =
-                        crate::lesson::challenge::lesson_view_text(&pack.lessons[lesson], &text, mode);
+                    let text = crate::lesson::challenge::lesson_view_text(
+                        &pack.lessons[lesson],
+                        &text,
+                        mode,
+                    );
                     let lines = super::markdown::render(&text, width, true);
                     let _ = tx.send(Message::TextRendered {
                         lesson,
