@@ -202,7 +202,7 @@ pub fn lesson_view_text(lesson: &super::Lesson, md: &str, mode: Mode) -> String 
     let mut text = lesson_text(md, mode);
     text.push_str("\n\n## In the manifesto\n\n");
     match lesson.factor {
-        Some(f) => text.push_str(&format!("Factor {f}: <{}>\n\n", lesson.link)),
+        Some(_) => text.push_str(&format!("Factor {}: <{}>\n\n", lesson.label, lesson.link)),
         None if lesson.link != super::MANIFESTO => {
             text.push_str(&format!("Read more: <{}>\n\n", lesson.link));
         }
