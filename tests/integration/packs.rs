@@ -172,9 +172,7 @@ fn factor_13_is_rejected_at_its_line() {
 
 #[test]
 fn an_unknown_starter_fails_check_is_reported_at_its_entry() {
-    let text =
-        std::fs::read_to_string(lesson_toml(&repo().join("examples/telemetry-pack"))).unwrap();
-    let line = line_of(&text, "[[verify.starter_fails]]");
+    let line = telemetry_line("[[verify.starter_fails]]");
     let err = mistake(|t| t.replace("check = \"readiness\"\n", "check = \"readyness\"\n"));
     assert!(
         err.contains(&format!(
@@ -186,9 +184,7 @@ fn an_unknown_starter_fails_check_is_reported_at_its_entry() {
 
 #[test]
 fn a_procfile_type_the_solution_lacks_is_reported() {
-    let text =
-        std::fs::read_to_string(lesson_toml(&repo().join("examples/telemetry-pack"))).unwrap();
-    let line = line_of(&text, "kind = \"start\"") - 1;
+    let line = telemetry_line("kind = \"start\"") - 1;
     let err = mistake(|t| {
         t.replacen(
             "kind = \"start\"\nproc = \"web\"",
@@ -207,9 +203,7 @@ fn a_procfile_type_the_solution_lacks_is_reported() {
 
 #[test]
 fn an_unknown_placeholder_is_reported_at_its_step() {
-    let text =
-        std::fs::read_to_string(lesson_toml(&repo().join("examples/telemetry-pack"))).unwrap();
-    let line = line_of(&text, "path = \"/healthz\"") - 3;
+    let line = telemetry_line("path = \"/healthz\"") - 3;
     let err = mistake(|t| t.replacen("path = \"/healthz\"", "path = \"/healthz/{bogus}\"", 1));
     assert!(
         err.contains(&format!("lesson.toml:{line}: "))
@@ -220,9 +214,7 @@ fn an_unknown_placeholder_is_reported_at_its_step() {
 
 #[test]
 fn a_bad_duration_says_the_format() {
-    let text =
-        std::fs::read_to_string(lesson_toml(&repo().join("examples/telemetry-pack"))).unwrap();
-    let line = line_of(&text, "within = \"5s\"") - 3;
+    let line = telemetry_line("within = \"5s\"") - 3;
     let err = mistake(|t| t.replacen("within = \"5s\"", "within = \"5 parsecs\"", 1));
     assert!(
         err.contains(&format!("lesson.toml:{line}: "))
@@ -233,9 +225,7 @@ fn a_bad_duration_says_the_format() {
 
 #[test]
 fn a_missing_check_script_is_reported_at_its_step() {
-    let text =
-        std::fs::read_to_string(lesson_toml(&repo().join("examples/telemetry-pack"))).unwrap();
-    let line = line_of(&text, "store.py create") - 2;
+    let line = telemetry_line("store.py create") - 2;
     let err = mistake(|t| t.replacen("{checks}/store.py create", "{checks}/stroe.py create", 1));
     assert!(
         err.contains(&format!(
@@ -404,4 +394,11 @@ fn update_with_a_pack_records_it_in_a_builtin_workspace() {
         .run()
         .code(0)
         .stdout_has("0/13 passed");
+}
+
+/// The line of the example telemetry lesson's lesson.toml where `anchor` first appears.
+fn telemetry_line(anchor: &str) -> usize {
+    let text =
+        std::fs::read_to_string(lesson_toml(&repo().join("examples/telemetry-pack"))).unwrap();
+    line_of(&text, anchor)
 }
