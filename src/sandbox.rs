@@ -103,7 +103,7 @@ pub fn free_port() -> io::Result<u16> {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     for _ in 0..200 {
         let port = fastrand::u16(FIRST_PICKED..below);
-        if !seen.contains(&port) && TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+        if !seen.contains(&port) && bindable_strictly(port) {
             seen.insert(port);
             return Ok(port);
         }
@@ -117,6 +117,32 @@ pub fn free_port() -> io::Result<u16> {
         }
     }
     Err(io::Error::other("no free port found"))
+}
+
+/// Whether `port` can be bound without `SO_REUSEADDR`: nothing listens there and no
+/// connection of an earlier user lingers in TIME_WAIT (a service that binds plainly would
+/// fail there, as the kernel's own `bind(0)` knows to avoid).
+fn bindable_strictly(port: u16) -> bool {
+    #[cfg(unix)]
+    {
+        use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, socket};
+        let Ok(fd) = socket(
+            AddressFamily::Inet,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        ) else {
+            return false;
+        };
+        let [a, b, c, d] = Ipv4Addr::LOCALHOST.octets();
+        bind(
+            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            &SockaddrIn::new(a, b, c, d, port),
+        )
+        .is_ok()
+    }
+    #[cfg(not(unix))]
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
 }
 
 /// The lowest port [`free_port`] picks (well above the services people run by hand).
