@@ -181,6 +181,22 @@ pub struct Lesson {
     pub rules: Vec<Rule>,
     /// Other fixes, right and wrong, with the verdict the checks must reach on each.
     pub variants: Vec<Variant>,
+    /// What a check deploys: a copy of the lesson folder, or its last commit.
+    pub deploy: Deploy,
+    /// A shell script `lessons verify` runs in the solution's folder (and each variant's,
+    /// unless the variant names its own) before checking it: `[verify] setup`.
+    pub verify_setup: Option<String>,
+}
+
+/// What a check's sandbox holds of the learner's lesson folder (`deploy` in lesson.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Deploy {
+    /// The folder as it is on disk.
+    #[default]
+    Folder,
+    /// The folder as the last commit of its git repository holds it (a copy of the folder
+    /// when it is in no repository or nothing of it is committed; a check then says so).
+    Commit,
 }
 
 /// A rule the lesson states, and the checks that enforce it.
@@ -214,6 +230,9 @@ pub struct Variant {
     pub files: Files,
     /// How to name the variant file in messages.
     pub path: String,
+    /// The script run in the variant's folder before it is checked (its own `setup`, else
+    /// the lesson's `[verify] setup`; none when the variant says `setup = ""`).
+    pub setup: Option<String>,
 }
 
 /// How `twelve run N` starts the learner's service.
@@ -761,6 +780,8 @@ struct RawLesson {
     hints: Vec<String>,
     /// The manifesto's page for this lesson (default: 12factor.net's page of its factor).
     link: Option<String>,
+    /// `"folder"` (the default) or `"commit"`.
+    deploy: Option<Spanned<String>>,
     run: RawRun,
     #[serde(default)]
     verify: RawVerify,
@@ -793,6 +814,7 @@ struct RawVariant {
     files: BTreeMap<String, String>,
     #[serde(default)]
     edit: Vec<Spanned<RawEdit>>,
+    setup: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -865,6 +887,7 @@ fn one() -> usize {
 struct RawVerify {
     #[serde(default)]
     starter_fails: Vec<Spanned<StarterFail>>,
+    setup: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -982,6 +1005,20 @@ impl LessonFiles<'_> {
                 );
             }
         }
+        let deploy = match raw.deploy.as_ref().map(|d| (d.get_ref().as_str(), d.span())) {
+            None | Some(("folder", _)) => Deploy::Folder,
+            Some(("commit", _)) => Deploy::Commit,
+            Some((other, span)) => {
+                problem(
+                    Some(line_of(&text, span.start)),
+                    format!(
+                        "deploy = \"{other}\": a check deploys the lesson \"folder\" (the \
+                         default) or its last \"commit\""
+                    ),
+                );
+                Deploy::Folder
+            }
+        };
         if raw.hints.is_empty() {
             problem(
                 Some(find_line(&text, "hints")),
@@ -1305,7 +1342,14 @@ impl LessonFiles<'_> {
                 }
             }
         }
-        let variants = self.variants(&checks, &starter, &solution, problems);
+        let verify_setup = raw.verify.setup.filter(|s| !s.trim().is_empty());
+        let variants = self.variants(
+            &checks,
+            &starter,
+            &solution,
+            verify_setup.as_deref(),
+            problems,
+        );
         Some(Lesson {
             number,
             id: slug,
@@ -1337,6 +1381,8 @@ impl LessonFiles<'_> {
             toml_path,
             rules,
             variants,
+            deploy,
+            verify_setup,
         })
     }
 
@@ -1346,6 +1392,7 @@ impl LessonFiles<'_> {
         checks: &[Check],
         starter: &Files,
         solution: &Files,
+        setup: Option<&str>,
         problems: &mut Vec<Problem>,
     ) -> Vec<Variant> {
         let dir = self.dir;
@@ -1459,6 +1506,11 @@ impl LessonFiles<'_> {
                 message: raw.message.into_vec(),
                 files,
                 path,
+                setup: match raw.setup {
+                    Some(s) if s.trim().is_empty() => None,
+                    Some(s) => Some(s),
+                    None => setup.map(str::to_string),
+                },
             });
         }
         out
@@ -1588,7 +1640,8 @@ impl Scope {
 
     fn check_placeholders(&self, s: &str, in_start: bool) -> Result<(), String> {
         const ROOTS: &str = "{port}, {port.P}, {url.P}, {pid.P}, {dyno}, {kv.S}, {router}, \
-            {router.R}, {saved.N}, {random.N}, {unused.N}, {free.N}, {sandbox}, {app}, {checks}";
+            {router.R}, {saved.N}, {random.N}, {unused.N}, {free.N}, {sandbox}, {app}, {checks}, \
+            {learner}";
         let s = &protect_braces(s);
         for cap in PLACEHOLDER.captures_iter(s) {
             let full = &cap[1];
@@ -1599,7 +1652,7 @@ impl Scope {
                 ("kv", n) => self.stores.contains(n),
                 ("router", "") => !self.routers.is_empty() && self.routers.contains("router"),
                 ("router", n) => self.routers.contains(n),
-                ("sandbox" | "app" | "checks", "") => true,
+                ("sandbox" | "app" | "checks" | "learner", "") => true,
                 ("saved", n) => self.saved.contains(n),
                 ("random" | "unused" | "free", n) => !n.is_empty(),
                 _ => false,
@@ -1615,6 +1668,7 @@ impl Scope {
                     | "sandbox"
                     | "app"
                     | "checks"
+                    | "learner"
                     | "saved"
                     | "random"
                     | "unused"
@@ -1648,7 +1702,12 @@ impl Scope {
     fn admit(&mut self, step: &Step, fail: Option<&str>) -> Vec<String> {
         let mut errs = Vec::new();
         let in_start = matches!(step, Step::Start(_));
-        for s in step.strings().into_iter().chain(fail) {
+        // A `run` step's `fail` text may quote what its command printed: `{output}`.
+        let fail = fail.map(|f| match step {
+            Step::Run(_) => f.replace("{output}", ""),
+            _ => f.to_string(),
+        });
+        for s in step.strings().into_iter().chain(fail.as_deref()) {
             if let Err(e) = self.check_placeholders(s, in_start) {
                 errs.push(e);
             }

@@ -4,6 +4,7 @@
 //! The sandbox is a hygiene boundary, not a security boundary: it keeps a check's processes,
 //! files and ports from leaking, but it does not contain deliberately malicious code.
 
+pub mod commit;
 pub mod fair;
 pub mod http;
 pub mod keeper;
@@ -421,13 +422,14 @@ pub fn write_files<'a>(
     Ok(())
 }
 
-/// Copy a folder tree (files and folders; symlinks are copied as the files they point to).
+/// Copy a folder tree (files and folders; symlinks are copied as the files they point to),
+/// leaving out `__pycache__` and a repository's `.git`.
 pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
     std::fs::create_dir_all(to)?;
     for e in std::fs::read_dir(from)? {
         let e = e?;
         let name = e.file_name();
-        if name == "__pycache__" {
+        if name == "__pycache__" || name == ".git" {
             continue;
         }
         let src = e.path();

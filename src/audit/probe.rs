@@ -645,6 +645,8 @@ impl Engine {
             toml_path: "twelve.toml".into(),
             rules: Vec::new(),
             variants: Vec::new(),
+            deploy: crate::lesson::Deploy::Folder,
+            verify_setup: None,
         };
         Engine {
             pack,

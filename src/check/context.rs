@@ -39,6 +39,8 @@ pub(super) struct StepFail {
     /// A process ended when it should not have: that, not the step's `fail` sentence (which
     /// names the cause the step was written to catch), is the headline.
     crashed: bool,
+    /// What a `run` step's command printed, for `{output}` in its `fail` text.
+    printed: Option<String>,
 }
 
 impl StepFail {
@@ -60,6 +62,7 @@ fn fail(
         expected: expected.into(),
         observed: observed.into(),
         crashed: false,
+        printed: None,
     }
 }
 
@@ -141,8 +144,14 @@ impl<'a> Ctx<'a> {
     ) -> anyhow::Result<Ctx<'a>> {
         use anyhow::Context as _;
         let sb = Sandbox::new(python).context("cannot create a temporary folder")?;
-        sandbox::copy_tree(learner_dir, &sb.app)
-            .with_context(|| format!("cannot copy `{}`", learner_dir.display()))?;
+        // Deploys of a lesson that deploys commits run the folder's last commit.
+        let commit = (lesson.deploy == crate::lesson::Deploy::Commit)
+            .then(|| sandbox::commit::export_head(learner_dir, &sb.app))
+            .flatten();
+        if commit.is_none() {
+            sandbox::copy_tree(learner_dir, &sb.app)
+                .with_context(|| format!("cannot copy `{}`", learner_dir.display()))?;
+        }
         // The shared client, where the learner's folder lacks it.
         for (rel, bytes) in &pack.shared {
             let p = sb.app.join(rel);
@@ -153,10 +162,16 @@ impl<'a> Ctx<'a> {
         if !lesson.check_files.is_empty() {
             sandbox::write_files(&sb.root.join("checks"), &lesson.check_files)?;
         }
-        let transcript = vec![
+        let mut transcript = vec![
             format!("# {}", check.title),
             format!("cd {}", shell_quote(&learner_dir.display().to_string())),
         ];
+        if let Some(id) = &commit {
+            transcript.push(format!(
+                "# the check ran commit {id}, the folder's last: `git stash` first to run exactly that"
+            ));
+        }
+        let preamble = transcript.len();
         Ok(Ctx {
             groups: BTreeMap::new(),
             finished: Vec::new(),
@@ -176,7 +191,7 @@ impl<'a> Ctx<'a> {
             last_started: None,
             lesson,
             learner_dir: learner_dir.to_path_buf(),
-            preamble: 2,
+            preamble,
             written: std::collections::BTreeSet::new(),
             transcript,
             spawned: 0,
@@ -220,7 +235,13 @@ impl<'a> Ctx<'a> {
             Some(template) => {
                 let last = self.last_started.clone();
                 let local = last.as_ref().map(|(p, d)| (*p, d.as_str()));
-                (self.expand(template, local, false), Some(f.message))
+                let text = self.expand(template, local, false);
+                // A check script's own words, where the `fail` text asks for them.
+                let text = match &f.printed {
+                    Some(said) => text.replace("{output}", said),
+                    None => text.replace("{output}", "(it printed nothing)"),
+                };
+                (text, Some(f.message))
             }
             None => (f.message, None),
         };
@@ -341,6 +362,10 @@ impl<'a> Ctx<'a> {
             ("router", n) => self.routers.get(n)?.url(),
             ("sandbox", "") => self.sb.root.display().to_string(),
             ("app", "") => self.sb.app.display().to_string(),
+            ("learner", "") => std::path::absolute(&self.learner_dir)
+                .unwrap_or_else(|_| self.learner_dir.clone())
+                .display()
+                .to_string(),
             ("checks", "") => self.sb.root.join("checks").display().to_string(),
             ("saved", n) => self.saved.get(n)?.clone(),
             ("unused" | "free", n) => {
@@ -1560,11 +1585,13 @@ impl<'a> Ctx<'a> {
         self.finished.push(Finished { label, proc });
         if !r.expect_exit.accepts(exit.code) {
             let said: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
-            return Err(fail(
+            let mut f = fail(
                 format!("`{command}` ended with {exit}, expected {}", r.expect_exit),
                 r.expect_exit.to_string(),
                 format!("{exit}; it printed:\n{}", tail_text(&said.join("\n"))),
-            ));
+            );
+            f.printed = Some(tail_text(&said.join("\n")).trim().to_string());
+            return Err(f);
         }
         let text = |which: Option<StreamKind>| -> String {
             lines

@@ -301,18 +301,35 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
     // Per lesson: starter, solution, challenge starter, then each variant.
     let mut jobs_dirs = Vec::new();
     for l in &lessons {
-        let mut sets: Vec<(String, &crate::lesson::Files)> = vec![
-            (format!("starter-{}", l.dir_name), &l.starter),
-            (format!("solution-{}", l.dir_name), &l.solution),
-            (format!("challenge-{}", l.dir_name), &stripped[&l.dir_name]),
+        let mut sets: Vec<(String, &crate::lesson::Files, Option<&str>)> = vec![
+            (format!("starter-{}", l.dir_name), &l.starter, None),
+            (
+                format!("solution-{}", l.dir_name),
+                &l.solution,
+                l.verify_setup.as_deref(),
+            ),
+            (
+                format!("challenge-{}", l.dir_name),
+                &stripped[&l.dir_name],
+                None,
+            ),
         ];
         if opts.variants {
             for v in &l.variants {
-                sets.push((format!("variant-{}-{}", l.dir_name, v.name), &v.files));
+                sets.push((
+                    format!("variant-{}-{}", l.dir_name, v.name),
+                    &v.files,
+                    v.setup.as_deref(),
+                ));
             }
         }
-        for (name, files) in sets {
+        for (name, files, setup) in sets {
             let d = materialise(tmp.path(), &name, &pack.shared, files)?;
+            if let Some(script) = setup {
+                crate::sandbox::commit::run_setup(script, &d).map_err(|e| {
+                    anyhow::anyhow!("{} ({name}): {e}", l.toml_path)
+                })?;
+            }
             jobs_dirs.push((*l, d));
         }
     }
