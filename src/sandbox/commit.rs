@@ -42,13 +42,15 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
 /// in no repository, the repository has no commit, or the commit holds nothing of `dir`.
 pub fn export_head(dir: &Path, to: &Path) -> Option<String> {
     let prefix = git(dir, &["rev-parse", "--show-prefix"])?;
+    // `git archive` in a subfolder archives only that subfolder of the tree it is given.
+    let top = git(dir, &["rev-parse", "--show-toplevel"])?;
     let head = git(dir, &["rev-parse", "--short", "--verify", "-q", "HEAD^{commit}"])?;
     let tree = format!("HEAD:{prefix}");
     (git(dir, &["cat-file", "-t", &tree])? == "tree").then_some(())?;
     std::fs::create_dir_all(to).ok()?;
     let mut archive = Command::new("git")
         .arg("-C")
-        .arg(dir)
+        .arg(&top)
         .args(["archive", "--format=tar", &tree])
         .envs(QUIET)
         .stdin(Stdio::null())

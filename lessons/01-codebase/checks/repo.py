@@ -117,8 +117,9 @@ for b in branches:
     behind = git("merge-base", "--is-ancestor", b, "HEAD")[0] == 0
     ahead = git("merge-base", "--is-ancestor", "HEAD", b)[0] == 0
     if not (behind or ahead):
-        only = git("rev-list", "--count", f"HEAD..{b}")[1].strip()
-        fail(f"""branch {b} has {only} commit(s) that {current} lacks, and {current} has
+        only = int(git("rev-list", "--count", f"HEAD..{b}")[1].strip() or 0)
+        commits = "a commit" if only == 1 else f"{only} commits"
+        fail(f"""branch {b} has {commits} that {current} lacks, and {current} has
              commits {b} lacks: the two have diverged into two codebases in one repository
              (git log --oneline --left-right {current}...{b}). Deploys may be at different
              commits of one history, staging ahead of production, never on copies that
