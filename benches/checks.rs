@@ -41,6 +41,9 @@ fn main() {
     for l in &pack.lessons {
         let dir = tmp.path().join(&l.dir_name);
         twelve::sandbox::write_files(&dir, pack.shared.iter().chain(&l.solution)).unwrap();
+        if let Some(script) = &l.verify_setup {
+            twelve::sandbox::commit::run_setup(script, &dir).unwrap();
+        }
         dirs.push(dir);
     }
     println!(

@@ -22,6 +22,9 @@ for i in $(seq "$n"); do
     cp -R "$d/solution/." "$work/sol-$i/$name/"
     cp -R sandbox-apps/_shared/. "$work/sol-$i/$name/"
   done
+  # Lesson 1 deploys commits: commit its solution, as `lessons verify` does.
+  (cd "$work/sol-$i/01-codebase" && git init -q && git add -A &&
+    git -c user.name=bench -c user.email=bench@example.invalid commit -qm "One codebase")
 done
 for i in 1 2; do "$bin" init "$work/start-$i" >/dev/null; done
 

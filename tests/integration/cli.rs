@@ -823,3 +823,47 @@ fn mode_prints_and_sets_challenge_which_strips_the_markers_and_reset_keeps_it() 
     );
     Twelve::new(&ws).args(&["mode", "hard"]).run().code(2);
 }
+
+/// Lesson 1 deploys commits: in a workspace that is one repository (a classroom's), the lesson
+/// is judged as a folder of it; a change not committed, or a repository of its own inside
+/// the workspace's, fails `one-repository` with what to do.
+#[test]
+fn lesson_1_is_judged_in_the_workspace_repository() {
+    let (_tmp, ws) = workspace();
+    let lesson = ws.join("01-codebase");
+    std::fs::remove_dir_all(&lesson).unwrap();
+    super::harness::copy_dir(&repo().join("sandbox-apps/01-codebase/solution"), &lesson);
+    super::harness::copy_dir(&repo().join("sandbox-apps/_shared"), &lesson);
+    let git = |dir: &std::path::Path, script: &str| {
+        twelve::sandbox::commit::run_setup(script, dir).unwrap();
+    };
+    let _heavy = heavy();
+    Twelve::new(&ws)
+        .args(&["check", "1"])
+        .run()
+        .code(1)
+        .stdout_has("01-codebase is in no git repository")
+        .stdout_has("git init");
+
+    git(&ws, "git init -q && git add -A && git commit -qm 'the workspace'");
+    Twelve::new(&ws).args(&["check", "1"]).run().code(0);
+
+    let app = lesson.join("app.py");
+    let mut text = std::fs::read_to_string(&app).unwrap();
+    text.push_str("\n# one more change\n");
+    std::fs::write(&app, &text).unwrap();
+    Twelve::new(&ws)
+        .args(&["check", "1"])
+        .run()
+        .code(1)
+        .stdout_has("not committed")
+        .stdout_has("app.py (changed)");
+
+    git(&ws, "git checkout -q -- 01-codebase/app.py");
+    git(&lesson, "git init -q && git add -A && git commit -qm 'a repository of its own'");
+    Twelve::new(&ws)
+        .args(&["check", "1"])
+        .run()
+        .code(1)
+        .stdout_has("01-codebase has a repository of its own inside the repository at");
+}

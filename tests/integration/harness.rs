@@ -43,6 +43,22 @@ pub fn solve(ws: &Path, lesson: &str) {
         &dir,
     );
     copy_dir(&repo().join("sandbox-apps/_shared"), &dir);
+    commit_if_deployed(&dir, lesson);
+}
+
+/// For a lesson whose checks deploy the last commit (lesson 1), commit the folder as
+/// `lessons verify` does with the solution.
+pub fn commit_if_deployed(dir: &Path, lesson: &str) {
+    static PACK: std::sync::LazyLock<twelve::lesson::Pack> =
+        std::sync::LazyLock::new(|| twelve::lesson::Pack::embedded().expect("the lessons load"));
+    let l = PACK
+        .lessons
+        .iter()
+        .find(|l| l.dir_name == lesson)
+        .unwrap_or_else(|| panic!("no lesson {lesson}"));
+    if let Some(script) = &l.verify_setup {
+        twelve::sandbox::commit::run_setup(script, dir).expect("the setup commits");
+    }
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
