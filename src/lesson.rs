@@ -1005,7 +1005,11 @@ impl LessonFiles<'_> {
                 );
             }
         }
-        let deploy = match raw.deploy.as_ref().map(|d| (d.get_ref().as_str(), d.span())) {
+        let deploy = match raw
+            .deploy
+            .as_ref()
+            .map(|d| (d.get_ref().as_str(), d.span()))
+        {
             None | Some(("folder", _)) => Deploy::Folder,
             Some(("commit", _)) => Deploy::Commit,
             Some((other, span)) => {

@@ -225,7 +225,13 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    fn failure(&mut self, index: usize, spec: &StepSpec, f: StepFail) -> Failure {
+    fn failure(&mut self, index: usize, spec: &StepSpec, mut f: StepFail) -> Failure {
+        if f.printed.is_some() && spec.fail.as_deref().is_some_and(|t| t.contains("{output}")) {
+            // The headline quotes what the command printed; the output tail shows it again.
+            if let Some((exit, _)) = f.observed.split_once("; it printed:") {
+                f.observed = exit.to_string();
+            }
+        }
         let (message, detail) = match &spec.fail {
             Some(template) if f.crashed => {
                 let last = self.last_started.clone();

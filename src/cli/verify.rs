@@ -326,9 +326,8 @@ pub fn verify(pack: &Pack, only: &[String], opts: Options) -> anyhow::Result<Exi
         for (name, files, setup) in sets {
             let d = materialise(tmp.path(), &name, &pack.shared, files)?;
             if let Some(script) = setup {
-                crate::sandbox::commit::run_setup(script, &d).map_err(|e| {
-                    anyhow::anyhow!("{} ({name}): {e}", l.toml_path)
-                })?;
+                crate::sandbox::commit::run_setup(script, &d)
+                    .map_err(|e| anyhow::anyhow!("{} ({name}): {e}", l.toml_path))?;
             }
             jobs_dirs.push((*l, d));
         }

@@ -44,7 +44,10 @@ pub fn export_head(dir: &Path, to: &Path) -> Option<String> {
     let prefix = git(dir, &["rev-parse", "--show-prefix"])?;
     // `git archive` in a subfolder archives only that subfolder of the tree it is given.
     let top = git(dir, &["rev-parse", "--show-toplevel"])?;
-    let head = git(dir, &["rev-parse", "--short", "--verify", "-q", "HEAD^{commit}"])?;
+    let head = git(
+        dir,
+        &["rev-parse", "--short", "--verify", "-q", "HEAD^{commit}"],
+    )?;
     let tree = format!("HEAD:{prefix}");
     (git(dir, &["cat-file", "-t", &tree])? == "tree").then_some(())?;
     std::fs::create_dir_all(to).ok()?;
@@ -86,8 +89,8 @@ pub fn run_setup(script: &str, dir: &Path) -> anyhow::Result<()> {
     if out.status.success() {
         return Ok(());
     }
-    let said = String::from_utf8_lossy(&out.stderr).into_owned()
-        + &String::from_utf8_lossy(&out.stdout);
+    let said =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     anyhow::bail!(
         "the setup script failed ({}): {}",
         out.status,
@@ -118,7 +121,10 @@ mod tests {
             std::fs::read_to_string(out.join("app.py")).unwrap(),
             "print('committed')\n"
         );
-        assert!(!out.join("new.py").exists(), "an untracked file is no part of a commit");
+        assert!(
+            !out.join("new.py").exists(),
+            "an untracked file is no part of a commit"
+        );
         assert!(!out.join("other.txt").exists(), "only the lesson's folder");
         // A folder the commit does not hold.
         let empty = repo.join("02-empty");

@@ -831,20 +831,24 @@ fn files_changed(m: &mut Model, paths: &[PathBuf]) -> Vec<Effect> {
     let Some(v) = m.lesson.as_mut() else {
         return Vec::new();
     };
+    use super::watch::{is_commit, relevant};
+    // A commit (of the lesson's repository or one around it) changes no file.
+    let committed = paths.iter().any(|p| is_commit(p));
     let names: Vec<String> = paths
         .iter()
-        .filter(|p| p.starts_with(&v.dir) && super::watch::relevant(p))
+        .filter(|p| p.starts_with(&v.dir) && relevant(p) && !is_commit(p))
         .filter_map(|p| p.strip_prefix(&v.dir).ok())
         .map(|p| p.display().to_string())
         .collect();
-    if names.is_empty() {
+    if names.is_empty() && !committed {
         return Vec::new();
     }
     let mut effects = vec![Effect::LoadFiles(v.dir.clone())];
     // A running service runs the old code: restart it, as development servers do (also one
     // still waiting for its port: the save may be the fix).
-    let alive = v.run.state == RunState::Running
-        || (v.run.state == RunState::Starting && v.run.url.is_some());
+    let alive = !names.is_empty()
+        && (v.run.state == RunState::Running
+            || (v.run.state == RunState::Starting && v.run.url.is_some()));
     if alive {
         let id = m.fresh_id();
         let now = m.now;
@@ -873,7 +877,11 @@ fn files_changed(m: &mut Model, paths: &[PathBuf]) -> Vec<Effect> {
             v.recheck = true;
         } else {
             effects.extend(start_check(m, true));
-            m.flash = Some(format!("Saved {}: checking again.", names.join(", ")));
+            m.flash = Some(if names.is_empty() {
+                "New commit: checking again.".to_string()
+            } else {
+                format!("Saved {}: checking again.", names.join(", "))
+            });
         }
     }
     effects

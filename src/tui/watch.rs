@@ -48,6 +48,11 @@ impl Watcher {
             }
         })?;
         debouncer.watch(dir, RecursiveMode::Recursive)?;
+        // A commit in a repository around the folder (a workspace's) is news too: a lesson
+        // that deploys commits is judged on it. Best effort.
+        if let Some(logs) = outer_git_logs(dir) {
+            let _ = debouncer.watch(&logs, RecursiveMode::NonRecursive);
+        }
         Ok(Watcher {
             _debouncer: debouncer,
             dir: dir.to_path_buf(),
@@ -55,9 +60,36 @@ impl Watcher {
     }
 }
 
+/// The `logs` folder of the git repository holding `dir`, when that repository's `.git` is
+/// outside `dir` (the watch of `dir` itself sees its own).
+fn outer_git_logs(dir: &Path) -> Option<PathBuf> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--absolute-git-dir"])
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let git_dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let inside = dir.canonicalize().is_ok_and(|d| git_dir.starts_with(d));
+    let logs = git_dir.join("logs");
+    (out.status.success() && !inside && logs.is_dir()).then_some(logs)
+}
+
+/// Whether `path` is where a git repository records that HEAD moved: a commit, a checkout,
+/// a reset.
+pub fn is_commit(path: &Path) -> bool {
+    path.ends_with(".git/logs/HEAD")
+}
+
 /// Whether a change to `path` is the learner saving a file (not an editor's swap or backup
-/// file, Python's bytecode cache, or a database the running service writes).
+/// file, Python's bytecode cache, or a database the running service writes) or committing.
 pub fn relevant(path: &Path) -> bool {
+    if is_commit(path) {
+        return true;
+    }
     if path
         .components()
         .any(|c| matches!(c.as_os_str().to_str(), Some("__pycache__" | ".git")))
@@ -95,7 +127,13 @@ mod tests {
         ] {
             assert!(!relevant(Path::new(p)), "{p}");
         }
-        for p in ["/w/07/app.py", "/w/07/Procfile", "/w/07/requirements.txt"] {
+        assert!(!relevant(Path::new("/w/01/.git/index")));
+        for p in [
+            "/w/07/app.py",
+            "/w/07/Procfile",
+            "/w/07/requirements.txt",
+            "/w/01/.git/logs/HEAD",
+        ] {
             assert!(relevant(Path::new(p)), "{p}");
         }
     }

@@ -845,7 +845,10 @@ fn lesson_1_is_judged_in_the_workspace_repository() {
         .stdout_has("01-codebase is in no git repository")
         .stdout_has("git init");
 
-    git(&ws, "git init -q && git add -A && git commit -qm 'the workspace'");
+    git(
+        &ws,
+        "git init -q && git add -A && git commit -qm 'the workspace'",
+    );
     Twelve::new(&ws).args(&["check", "1"]).run().code(0);
 
     let app = lesson.join("app.py");
@@ -860,7 +863,10 @@ fn lesson_1_is_judged_in_the_workspace_repository() {
         .stdout_has("app.py (changed)");
 
     git(&ws, "git checkout -q -- 01-codebase/app.py");
-    git(&lesson, "git init -q && git add -A && git commit -qm 'a repository of its own'");
+    git(
+        &lesson,
+        "git init -q && git add -A && git commit -qm 'a repository of its own'",
+    );
     Twelve::new(&ws)
         .args(&["check", "1"])
         .run()

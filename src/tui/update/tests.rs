@@ -436,6 +436,27 @@ fn saving_a_file_checks_again_in_watch_mode() {
 }
 
 #[test]
+fn a_commit_checks_again_in_watch_mode_and_restarts_nothing() {
+    let mut m = at_lesson_7();
+    let dir = m.lesson.as_ref().unwrap().dir.clone();
+    assert!(
+        update(&mut m, Message::FilesChanged(vec![dir.join(".git/index")])).is_empty(),
+        "git's own bookkeeping is no news"
+    );
+    // The workspace's repository, outside the lesson folder.
+    let outer = dir.parent().unwrap().join(".git/logs/HEAD");
+    let effects = update(&mut m, Message::FilesChanged(vec![outer]));
+    start_id(&effects);
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::StartService { .. })),
+        "{effects:?}"
+    );
+    assert_eq!(m.flash.as_deref(), Some("New commit: checking again."));
+}
+
+#[test]
 fn files_load_with_app_py_selected_and_switch() {
     let mut m = at_lesson_7();
     assert_eq!(m.lesson.as_ref().unwrap().file(), Some("app.py"));
