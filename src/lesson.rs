@@ -696,7 +696,8 @@ fn read_tree_in(
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name == "__pycache__" || name == ".DS_Store" || name.ends_with(".pyc") {
+        if name == "__pycache__" || name == ".DS_Store" || name == ".git" || name.ends_with(".pyc")
+        {
             continue;
         }
         // Follow symlinks, so a pack may link to lessons kept elsewhere.

@@ -419,9 +419,21 @@ impl Workspace {
     /// Put a lesson's starter files back (everything else in its folder is removed).
     pub fn reset_lesson(&self, pack: &Pack, lesson: &Lesson) -> anyhow::Result<()> {
         let dir = self.lesson_dir(lesson);
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .with_context(|| format!("cannot remove `{}`", dir.display()))?;
+        // Everything but a repository of the learner's: its history is theirs, not the
+        // lesson's (lesson 1 has them commit), and a reset is one more change to commit.
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                if e.file_name() == ".git" {
+                    continue;
+                }
+                let p = e.path();
+                let gone = if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
+                gone.with_context(|| format!("cannot remove `{}`", p.display()))?;
+            }
         }
         self.write_starter(pack, lesson)
     }
@@ -583,6 +595,26 @@ fn readme(pack: &Pack) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reset_puts_the_starter_back_and_keeps_the_learners_repository() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join(STATE_DIR)).unwrap();
+        let ws = Workspace::open(tmp.path().to_path_buf());
+        let pack = Pack::embedded().unwrap();
+        let lesson = pack.find("1").unwrap();
+        let dir = ws.lesson_dir(lesson);
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        std::fs::write(dir.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::write(dir.join("app.py"), "mine\n").unwrap();
+        ws.reset_lesson(&pack, lesson).unwrap();
+        assert!(dir.join(".git/HEAD").is_file(), "the repository stays");
+        assert!(!dir.join("app.py").exists(), "the learner's new file goes");
+        assert!(
+            dir.join("deploy/staging/app.py").is_file(),
+            "the starter is back"
+        );
+    }
 
     #[test]
     fn damaged_progress_is_kept_aside() {

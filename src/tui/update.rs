@@ -827,11 +827,11 @@ fn lesson_text_changed(m: &mut Model, lesson: usize, text: String) -> Vec<Effect
 }
 
 fn files_changed(m: &mut Model, paths: &[PathBuf]) -> Vec<Effect> {
+    use super::watch::{is_commit, relevant};
     let watch = m.watch;
     let Some(v) = m.lesson.as_mut() else {
         return Vec::new();
     };
-    use super::watch::{is_commit, relevant};
     // A commit (of the lesson's repository or one around it) changes no file.
     let committed = paths.iter().any(|p| is_commit(p));
     let names: Vec<String> = paths
