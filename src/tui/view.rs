@@ -279,11 +279,29 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
             welcome,
         );
     }
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(palette::border(true))
         .title(format!(" {} ", m.pack.info.title));
     let inner = block.inner(list);
+    // Keep the selection visible on short terminals, and say what the list hides.
+    let height = usize::from(inner.height);
+    let offset = (m.map_selected + 1).saturating_sub(height);
+    let below = total.saturating_sub(offset + height);
+    let hidden: Vec<String> = [(offset, "↑", "above"), (below, "↓", "below")]
+        .into_iter()
+        .filter(|(n, ..)| *n > 0)
+        .map(|(n, arrow, word)| format!("{arrow} {n} {word}"))
+        .collect();
+    if !hidden.is_empty() {
+        block = block.title_bottom(
+            Line::from(Span::styled(
+                format!(" {} ", hidden.join(" · ")),
+                palette::dim(),
+            ))
+            .right_aligned(),
+        );
+    }
     f.render_widget(block, list);
     let mut lines = Vec::new();
     // Every lesson of the pack, in order; labels line up however long the longest is.
@@ -348,9 +366,6 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
         }
         lines.push(line);
     }
-    // Keep the selection visible on short terminals.
-    let height = usize::from(inner.height);
-    let offset = (m.map_selected + 1).saturating_sub(height);
     f.render_widget(Paragraph::new(lines).scroll((offset as u16, 0)), inner);
 
     let ratio = if total == 0 {
