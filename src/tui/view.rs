@@ -258,13 +258,16 @@ fn map(m: &Model, f: &mut Frame<'_>, area: Rect) {
         Constraint::Length(1),
     ])
     .areas(area);
+    // A pack's own description, where it has one, in place of the tagline.
+    let tagline = match m.pack.info.description.trim() {
+        "" => "the Twelve-Factor App, one broken service at a time",
+        d => d,
+    };
+    let tagline = fit_words(tagline, usize::from(head.width).saturating_sub(9));
     f.render_widget(
         Paragraph::new(vec![Line::from(vec![
             Span::styled(" twelve", palette::title()),
-            Span::styled(
-                "  the Twelve-Factor App, one broken service at a time",
-                palette::dim(),
-            ),
+            Span::styled(format!("  {tagline}"), palette::dim()),
         ])]),
         head,
     );
