@@ -66,7 +66,7 @@ fn outer_git_logs(dir: &Path) -> Option<PathBuf> {
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["rev-parse", "--absolute-git-dir"])
+        .args(["-c", "safe.directory=*", "rev-parse", "--absolute-git-dir"])
         .env("GIT_OPTIONAL_LOCKS", "0")
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

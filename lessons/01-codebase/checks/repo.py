@@ -24,7 +24,9 @@ ENVIRONMENTS = {
 
 def git(*args, cwd=folder):
     r = subprocess.run(
-        ["git", "-C", cwd, *args], capture_output=True, text=True, env=ENV
+        # A checkout owned by another user (a CI container's) is read too.
+        ["git", "-c", "safe.directory=*", "-C", cwd, *args],
+        capture_output=True, text=True, env=ENV,
     )
     return r.returncode, r.stdout, r.stderr.strip()
 
