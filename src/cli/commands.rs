@@ -627,7 +627,8 @@ fn reset(
     };
     if !yes
         && !confirm(&format!(
-            "Reset {what} to the starter files? Your changes there are lost."
+            "Reset {what} to the starter files? Your changes there are lost (a git repository \
+             in a lesson folder is kept)."
         ))
     {
         eprintln!("Nothing was reset. (`--yes` resets without asking.)");

@@ -1247,7 +1247,8 @@ fn overlay(m: &Model, f: &mut Frame<'_>, area: Rect, o: &Overlay) {
                     lesson.map_or(0, |l| l.number)
                 ),
                 Confirm::Reset => format!(
-                    "Put the starter files of {} back? Your changes in that folder are lost.",
+                    "Put the starter files of {} back? Your changes in that folder are lost (a git \
+                     repository in it is kept).",
                     lesson.map_or("this lesson", |l| l.dir_name.as_str())
                 ),
             };

@@ -704,3 +704,47 @@ fn a_long_shell_command_copied_off_the_screen_is_the_one_in_lesson_md() {
     tui.send("q");
     assert!(tui.wait_exit(Duration::from_secs(10)).success());
 }
+
+/// Lesson 1 in the TUI, in a workspace that is one git repository (a classroom's): the fix
+/// saved but not committed fails with what to run; a commit in the workspace's repository
+/// checks again by itself and passes; a reset puts the starter back, which is one more
+/// change to commit.
+#[test]
+fn lesson_1_passes_on_a_commit_in_the_workspace_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = init_workspace(tmp.path());
+    let git = |script: &str| twelve::sandbox::commit::run_setup(script, &ws).unwrap();
+    git("git init -q && git add -A && git commit -qm 'the workspace'");
+    let mut tui = Tui::spawn(&ws, &[], 120, 40);
+    tui.wait_for("The twelve factors", Duration::from_secs(10));
+    tui.send("\r");
+    tui.wait_for("watch on", Duration::from_secs(10));
+    let lesson = ws.join("01-codebase");
+    let solution = Path::new(env!("CARGO_MANIFEST_DIR")).join("sandbox-apps/01-codebase/solution");
+    std::fs::remove_dir_all(lesson.join("deploy")).unwrap();
+    for f in ["app.py", "Procfile"] {
+        std::fs::copy(solution.join(f), lesson.join(f)).unwrap();
+    }
+    tui.wait_for("are not committed", Duration::from_secs(60));
+    git("git add -A && git commit -qm 'One codebase'");
+    tui.wait_for("Lesson 1 passed!", Duration::from_secs(60));
+    tui.send("\x1b");
+    tui.wait_gone("Lesson 1 passed!", Duration::from_secs(5));
+    tui.send("x");
+    tui.wait_for("Put the starter files", Duration::from_secs(5));
+    tui.send("y");
+    tui.wait_for("are not committed", Duration::from_secs(60));
+    assert!(lesson.join("deploy/staging/app.py").is_file());
+    // A re-check the reset set off may still run: quitting then asks first.
+    tui.send("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tui.child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        if tui.screen().contains("Are you sure?") {
+            tui.send("y");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(tui.wait_exit(Duration::from_secs(10)).success());
+    tui.assert_restored();
+}
