@@ -853,7 +853,12 @@ impl<'a> Ctx<'a> {
     /// that is not its own.
     fn port_was_taken(&mut self, name: &str, i: usize) -> bool {
         let inst = &mut self.groups.get_mut(name).expect("group exists").instances[i];
-        if inst.proc.try_exit().is_none() || !sandbox::port_open(inst.port) {
+        // Only the port the engine picked: a step that names PORT itself (a second listener
+        // on a port already taken) means the conflict. Whoever took the picked port may be
+        // gone again by now (another check's short-lived service), so it is not asked to
+        // still listen.
+        let own_port = inst.env.get("PORT") == Some(&inst.port.to_string());
+        if inst.proc.try_exit().is_none() || !own_port {
             return false;
         }
         inst.proc
