@@ -84,12 +84,14 @@ elif what == "taken":
         time.sleep(0.005)
     took = (time.monotonic() - began) * 1000
     sent = ""
-    if len(sys.argv) > 5 and not made:
+    if len(sys.argv) > 5:
+        # Also when the worker was faster than this check (a busy machine): it must still
+        # exit on the signal, and a later step waits for that.
         os.killpg(int(sys.argv[4]), getattr(signal, "SIG" + sys.argv[5]))
         sent = f"; sent SIG{sys.argv[5]} to the worker at once"
     if made:
         print(f"OK: the preview of {code} was made already ({took:.0f} ms): "
-              f"the worker was faster than this check")
+              f"the worker was faster than this check" + sent)
     else:
         print(f"OK: a worker took the job for {code} ({took:.0f} ms); its "
               f"preview is not made yet; " + where(kv, code) + sent)
