@@ -30,6 +30,11 @@ const AUTHOR: [(&str, &str); 9] = [
     ("GIT_CONFIG_VALUE_0", "main"),
 ];
 
+/// The repository's folder of git's own (`.git`) holding `dir`, when `dir` is in one.
+pub fn git_dir(dir: &Path) -> Option<std::path::PathBuf> {
+    git(dir, &["rev-parse", "--absolute-git-dir"]).map(std::path::PathBuf::from)
+}
+
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git")
         .arg("-C")

@@ -63,19 +63,10 @@ impl Watcher {
 /// The `logs` folder of the git repository holding `dir`, when that repository's `.git` is
 /// outside `dir` (the watch of `dir` itself sees its own).
 fn outer_git_logs(dir: &Path) -> Option<PathBuf> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "safe.directory=*", "rev-parse", "--absolute-git-dir"])
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let git_dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let git_dir = crate::sandbox::commit::git_dir(dir)?;
     let inside = dir.canonicalize().is_ok_and(|d| git_dir.starts_with(d));
     let logs = git_dir.join("logs");
-    (out.status.success() && !inside && logs.is_dir()).then_some(logs)
+    (!inside && logs.is_dir()).then_some(logs)
 }
 
 /// Whether `path` is where a git repository records that HEAD moved: a commit, a checkout,
